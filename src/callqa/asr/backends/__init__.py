@@ -1,0 +1,1 @@
+"""ASR backends behind one interface. See base.py."""

@@ -1,0 +1,73 @@
+"""Recognition options shared by both backends.
+
+Like faster-whisper's TranscriptionOptions: accepts a dict or an instance,
+validates when built, and is recorded in TranscriptionInfo so that a cached
+transcript is only reused for the same options.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+# Bias recognition toward service phrasing (工号, 致电, 欢迎 are common misses on
+# phone audio). Companies replace or extend this with their own name and phrases.
+DEFAULT_INITIAL_PROMPT = "您好，欢迎致电客服中心，工号八零二三为您服务。请您稍等，感谢您的耐心等待。"
+
+BACKENDS = ("faster-whisper", "openai-whisper")
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    backend: str = "faster-whisper"
+    model: str = "base"  # a name from `callqa models`
+    language: str = "zh"
+    beam_size: int = 5
+    initial_prompt: str | None = DEFAULT_INITIAL_PROMPT
+    hotwords: tuple[str, ...] = ()  # appended to the prompt; company names, product names
+    vad: bool = True
+    # Word times let mono role assignment split a segment where the voice changes.
+    word_timestamps: bool = True
+    # Hallucination guards (Whisper's own defaults, applied by both backends).
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    compute_type: str = "int8"  # faster-whisper on CPU
+    cpu_threads: int = 0  # 0: the backend's default
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown backend {self.backend!r}; valid: {', '.join(BACKENDS)}")
+        if self.beam_size < 1:
+            raise ValueError(f"beam_size must be >= 1, got {self.beam_size}")
+        if not 0.0 <= self.no_speech_threshold <= 1.0:
+            raise ValueError(f"no_speech_threshold must be in [0, 1], got {self.no_speech_threshold}")
+        if self.compression_ratio_threshold <= 0:
+            raise ValueError("compression_ratio_threshold must be > 0")
+        if isinstance(self.hotwords, list):  # accept lists from TOML / JSON
+            object.__setattr__(self, "hotwords", tuple(self.hotwords))
+
+    @classmethod
+    def build(cls, value: "AsrOptions | dict[str, Any] | None" = None, **overrides: Any) -> "AsrOptions":
+        if value is None:
+            value = {}
+        if isinstance(value, AsrOptions):
+            value = asdict(value)
+        known = {f.name for f in fields(cls)}
+        merged = {**value, **{k: v for k, v in overrides.items() if v is not None}}
+        unknown = sorted(set(merged) - known)
+        if unknown:
+            raise ValueError(f"unknown ASR option(s): {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+        return cls(**merged)
+
+    @property
+    def prompt(self) -> str | None:
+        """The text actually given to Whisper as its previous-context prompt."""
+        parts = [p for p in (self.initial_prompt, "，".join(self.hotwords)) if p]
+        return "，".join(parts) or None
+
+    def cache_key_fields(self) -> dict[str, Any]:
+        """Everything that can change the text. cpu_threads only changes speed."""
+        d = asdict(self)
+        d.pop("cpu_threads")
+        return d

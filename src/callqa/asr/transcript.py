@@ -1,0 +1,108 @@
+"""The transcript stage's output types, and their JSON form.
+
+A transcript is the contract between ASR and everything downstream: the
+checks read ``text`` (normalized) and quote ``raw_text`` as evidence.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Role = Literal["agent", "customer"]
+ROLES: tuple[str, ...] = ("agent", "customer")
+
+# Manifest `channels` values: which channel carries whom, or mono.
+CHANNEL_LAYOUTS: tuple[str, ...] = ("agent,customer", "customer,agent", "mono")
+DEFAULT_CHANNEL_LAYOUT = "agent,customer"
+
+
+@dataclass
+class Utterance:
+    """One stretch of speech by one party."""
+
+    role: str
+    start: float
+    end: float
+    text: str  # normalized: Simplified, consistent numerals, punctuation kept
+    raw_text: str  # exactly what Whisper wrote
+    confidence: float  # ASR confidence in [0, 1] (exp of mean token log-prob)
+    role_confidence: float = 1.0  # 1.0 for stereo channels; estimated for mono
+    channel: int | None = None  # source channel index, None when mono
+
+
+@dataclass
+class TranscriptionInfo:
+    """How a transcript was produced, so a result can be explained and cached."""
+
+    backend: str
+    model: str
+    model_sha256: str | None
+    audio_sha256: str
+    options: dict[str, Any] = field(default_factory=dict)
+    language: str = "zh"
+    elapsed_s: float = 0.0  # wall time of ASR; 0 when served from the cache
+    cached: bool = False
+
+
+@dataclass
+class Transcript:
+    call_id: str
+    file: str  # as given in the manifest / input directory (relative where possible)
+    agent_id: str | None
+    channels: str  # one of CHANNEL_LAYOUTS
+    duration_s: float
+    utterances: list[Utterance] = field(default_factory=list)
+    info: TranscriptionInfo | None = None
+
+    def by_role(self, role: str) -> list[tuple[int, Utterance]]:
+        """(index, utterance) pairs of one party, in time order."""
+        return [(i, u) for i, u in enumerate(self.utterances) if u.role == role]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Transcript":
+        info = data.get("info")
+        return cls(
+            call_id=data["call_id"],
+            file=data["file"],
+            agent_id=data.get("agent_id"),
+            channels=data.get("channels", DEFAULT_CHANNEL_LAYOUT),
+            duration_s=float(data.get("duration_s", 0.0)),
+            utterances=[Utterance(**u) for u in data.get("utterances", [])],
+            info=TranscriptionInfo(**info) if info else None,
+        )
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.replace(path)  # atomic: an interrupted batch never leaves half a transcript
+
+    @classmethod
+    def load(cls, path: Path) -> "Transcript":
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+@dataclass
+class CallInput:
+    """One recording to process, from a manifest row or a directory listing."""
+
+    call_id: str
+    path: Path  # resolved path to the audio file
+    file: str  # the name as the user wrote it (manifest-relative)
+    agent_id: str | None = None
+    channels: str = DEFAULT_CHANNEL_LAYOUT
+
+
+@dataclass
+class TranscriptionResult:
+    """Outcome for one call in a batch: a transcript, or why there is none."""
+
+    call: CallInput
+    transcript: Transcript | None
+    error: str | None = None

@@ -1,0 +1,92 @@
+"""Types every check shares: the call's context, findings and results."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from ..asr.transcript import Transcript
+
+
+@dataclass
+class CallContext:
+    """What a check may know about the call beyond its words."""
+
+    call_id: str
+    agent_id: str | None = None
+    expected_employee_id: str | None = None  # from the roster; digits
+
+
+@dataclass
+class Finding:
+    """One piece of evidence, anchored to an utterance and a time, quoting the words.
+
+    ``deduction`` is this finding's share of its check's deduction, so that a
+    reviewer dismissing it as a false hit gives exactly that share back.
+    """
+
+    start: float
+    end: float
+    role: str
+    text: str  # the words as heard (raw ASR text of the utterance or excerpt)
+    detail: str  # why this is evidence, in a sentence
+    utterance: int | None = None  # index into Transcript.utterances; None for "absent" findings
+    deduction: float = 0.0
+    low_confidence: bool = False  # matched on ASR the recognizer was unsure of
+    extra: dict[str, Any] = field(default_factory=dict)  # check-specific, e.g. {"phrase": "不行"}
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        extra = d.pop("extra")
+        d.update(extra)  # extra fields sit beside the standard ones in calls.jsonl
+        return d
+
+
+@dataclass
+class CheckResult:
+    check_id: str
+    passed: bool | None  # None: not applicable (e.g. no wait happened)
+    deduction: float
+    findings: list[Finding] = field(default_factory=list)
+    critical: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. employee_id's status/heard_id/expected_id
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "passed": self.passed,
+            "deduction": self.deduction,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+        d.update(self.extra)
+        return d
+
+
+class Check:
+    """Base class. Subclasses set the metadata and implement ``run``.
+
+    The class docstring of each check carries an anti-pattern (a failing
+    transcript excerpt) and a best practice (a passing one), as sqlfluff rules do.
+    """
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def run(self, transcript: Transcript, config: Any, context: CallContext) -> CheckResult:
+        raise NotImplementedError
+
+
+def finding_fingerprint(call_id: str, check_id: str, finding: Finding) -> str:
+    """An id for a finding that survives re-scoring and re-transcription.
+
+    Times shift slightly between runs, so the id is built from what the
+    finding is about (check, role, the quoted words, the matched phrase), not
+    from when. Repeats of the same words in one call are told apart by the
+    caller appending an occurrence number.
+    """
+    import hashlib
+
+    key = "\x1f".join(
+        [call_id, check_id, finding.role, finding.text.strip(), str(finding.extra.get("phrase", "")), finding.detail]
+    )
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,21 @@
+"""The `callqa` command. Each sub-command lives in its own module and registers on `app`."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="callqa",
+    help="Speech quality assurance for recorded Mandarin customer-service calls.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Sub-command modules register themselves on import (one line each, keep sorted).
+from . import (  # noqa: E402,F401
+)
+
+
+def main() -> None:
+    app()

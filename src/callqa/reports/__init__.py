@@ -1,0 +1,1 @@
+"""Reports: calls.jsonl, agents.csv, flagged.csv, the SQLite results database, eval."""

@@ -1,0 +1,61 @@
+-- callqa results database (SQLite). Written by `callqa score`, read and
+-- annotated by `callqa serve`. Decisions are an append-only audit trail.
+PRAGMA foreign_keys = ON;
+
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL              -- e.g. schema_version, scorecard (TOML text), flag_below
+);
+
+CREATE TABLE IF NOT EXISTS calls (
+    call_id       TEXT PRIMARY KEY,
+    file          TEXT NOT NULL,      -- as written in the manifest
+    audio_path    TEXT,               -- resolved path; served only by call_id, never by name
+    agent_id      TEXT,
+    agent_name    TEXT,
+    duration_s    REAL,
+    machine_score REAL,               -- as scored, before any review
+    score         REAL,               -- after reviewers' decisions
+    flagged       INTEGER NOT NULL DEFAULT 0,
+    flag_reasons  TEXT NOT NULL DEFAULT '[]',   -- JSON list of strings
+    error         TEXT,               -- why the call could not be scored, or NULL
+    transcript    TEXT NOT NULL DEFAULT '[]',   -- JSON list of {role,start,end,text,raw_text,confidence}
+    checks        TEXT NOT NULL DEFAULT '{}',   -- JSON object as in calls.jsonl
+    scored_at     TEXT NOT NULL,
+    reviewed      INTEGER NOT NULL DEFAULT 0,
+    reviewed_by   TEXT,
+    reviewed_at   TEXT
+);
+
+CREATE TABLE IF NOT EXISTS findings (
+    id             INTEGER PRIMARY KEY,
+    call_id        TEXT NOT NULL REFERENCES calls(call_id) ON DELETE CASCADE,
+    check_id       TEXT NOT NULL,
+    fingerprint    TEXT NOT NULL,     -- stable across re-scoring: see checks.base.finding_fingerprint
+    utterance      INTEGER,
+    start          REAL NOT NULL,
+    "end"          REAL NOT NULL,
+    role           TEXT NOT NULL,
+    text           TEXT NOT NULL,
+    detail         TEXT NOT NULL,
+    deduction      REAL NOT NULL DEFAULT 0,
+    critical       INTEGER NOT NULL DEFAULT 0,
+    low_confidence INTEGER NOT NULL DEFAULT 0,
+    extra          TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (call_id, fingerprint)
+);
+
+-- One row per reviewer action; the latest row per (call_id, fingerprint) is in force.
+CREATE TABLE IF NOT EXISTS decisions (
+    id          INTEGER PRIMARY KEY,
+    call_id     TEXT NOT NULL,
+    fingerprint TEXT,                 -- NULL for call-level actions
+    check_id    TEXT,
+    decision    TEXT NOT NULL CHECK (decision IN ('confirm', 'dismiss', 'reviewed', 'reopen')),
+    reviewer    TEXT NOT NULL,
+    comment     TEXT,
+    decided_at  TEXT NOT NULL         -- ISO 8601 UTC
+);
+
+CREATE INDEX IF NOT EXISTS findings_by_call ON findings(call_id);
+CREATE INDEX IF NOT EXISTS decisions_by_call ON decisions(call_id, fingerprint, id);

@@ -1,0 +1,1 @@
+"""Scorecard and scores: check results in, a 0-100 score and flags out."""
