@@ -33,6 +33,7 @@ class Finding:
     utterance: int | None = None  # index into Transcript.utterances; None for "absent" findings
     deduction: float = 0.0
     low_confidence: bool = False  # matched on ASR the recognizer was unsure of
+    fingerprint: str = ""  # set by scoring (finding_fingerprint); reviewers' decisions attach to it
     extra: dict[str, Any] = field(default_factory=dict)  # check-specific, e.g. {"phrase": "不行"}
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,6 +62,16 @@ class CheckResult:
         return d
 
 
+@dataclass
+class CheckConfig:
+    """Settings every check has. Each check subclasses it with its own keys and
+    defaults; scoring/scorecard.py builds it from the check's TOML section."""
+
+    enabled: bool = True
+    deduction: float = 0.0  # points off per failure (per occurrence where the check says so)
+    critical: bool = False  # failing it flags the call for review
+
+
 class Check:
     """Base class. Subclasses set the metadata and implement ``run``.
 
@@ -71,8 +82,9 @@ class Check:
     id: ClassVar[str]
     name: ClassVar[str]
     description: ClassVar[str]
+    config_class: ClassVar[type[CheckConfig]] = CheckConfig
 
-    def run(self, transcript: Transcript, config: Any, context: CallContext) -> CheckResult:
+    def run(self, transcript: Transcript, config: CheckConfig, context: CallContext) -> CheckResult:
         raise NotImplementedError
 
 
