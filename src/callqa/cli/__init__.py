@@ -12,9 +12,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Sub-command modules register themselves on import (one line each, keep sorted).
-from . import (  # noqa: E402,F401
-)
+# Sub-command modules register themselves on import: one line each, sorted.
+# --- sub-commands ---
+# --- end sub-commands ---
 
 
 def main() -> None:
