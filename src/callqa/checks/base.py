@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 from ..asr.transcript import Transcript
@@ -42,6 +42,14 @@ class Finding:
         d.update(extra)  # extra fields sit beside the standard ones in calls.jsonl
         return d
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Finding":
+        known = {f.name for f in fields(cls)} - {"extra"}
+        return cls(
+            **{k: v for k, v in data.items() if k in known},
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
 
 @dataclass
 class CheckResult:
@@ -56,10 +64,24 @@ class CheckResult:
         d: dict[str, Any] = {
             "passed": self.passed,
             "deduction": self.deduction,
+            "critical": self.critical,
             "findings": [f.to_dict() for f in self.findings],
         }
         d.update(self.extra)
         return d
+
+    @classmethod
+    def from_dict(cls, check_id: str, data: dict[str, Any]) -> "CheckResult":
+        """Rebuild from the calls.jsonl / database form (the inverse of to_dict)."""
+        standard = {"passed", "deduction", "findings", "critical"}
+        return cls(
+            check_id=check_id,
+            passed=data.get("passed"),
+            deduction=float(data.get("deduction", 0.0)),
+            findings=[Finding.from_dict(f) for f in data.get("findings", [])],
+            critical=bool(data.get("critical", False)),
+            extra={k: v for k, v in data.items() if k not in standard},
+        )
 
 
 @dataclass
