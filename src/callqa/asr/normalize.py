@@ -1,0 +1,112 @@
+"""Mandarin clean-up of Whisper text: Simplified script, consistent numerals.
+
+``normalize_text`` produces the ``Utterance.text`` that checks match on; the
+raw Whisper text is kept beside it as evidence. It never fixes homophones
+(公号 stays 公号): that is the fuzzy matchers' job, and guessing here would
+put words in a speaker's mouth.
+
+Numeral rule (digit-by-digit readings only; quantities are left as written):
+
+* A *digit character* is 零〇一幺二三四五六七八九 or 0-9. 两 is not one:
+  nobody reads IDs with it, and it is common in ordinary words (两天).
+* A maximal run of digit characters becomes Arabic digits when it is
+  - at least 3 characters long (八零二三 -> 8023, 二零二三年 -> 2023年), or
+  - at least 2 long right after an ID word (工号/尾号/编号/号码/分机 ... 号/码,
+    optionally followed by 是/为/: ), e.g. 尾号八九 -> 尾号89;
+  and it does not touch a place-value character (十百千万亿). Spelled
+  quantities such as 一千零一, 一五一十, 三十五 are therefore left alone.
+* Runs of single digits separated by spaces or 、 (八 零 二 三, 8 0 2 3) are
+  joined first: Whisper sometimes writes a slowly read ID that way.
+* Shorter runs stay as words: 一下, 一些, 三天, 十分, 一个星期, 不一定,
+  三四天 (an approximate count, not an ID).
+
+Full-width ASCII letters and digits become half-width; punctuation is kept
+as written (Chinese punctuation stays full-width).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+__all__ = ["normalize_text", "to_simplified", "to_half_width", "digits_to_arabic", "DIGIT_VALUES"]
+
+# 幺 is how call centres say 1 in IDs and phone numbers; 〇 appears in years.
+DIGIT_VALUES: dict[str, str] = {
+    "零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "三": "3", "四": "4",
+    "五": "5", "六": "6", "七": "7", "八": "8", "九": "9",
+}  # fmt: skip
+_DIGIT_CHARS = "".join(DIGIT_VALUES) + "0123456789"
+_PLACE_VALUE_CHARS = "十拾百佰千仟万萬亿億"
+
+_DIGIT_RUN = re.compile(f"[{_DIGIT_CHARS}]+")
+# Single digit characters separated by a space or 、, at least three of them.
+_SPACED_DIGITS = re.compile(f"(?<![{_DIGIT_CHARS}])[{_DIGIT_CHARS}](?:[ 、][{_DIGIT_CHARS}]){{2,}}(?![{_DIGIT_CHARS}])")
+# Words after which even two digit characters are an ID fragment (尾号八九).
+# Ends in 号 or 码 so that homophones Whisper writes (公号) still count.
+_ID_CONTEXT = re.compile(r"(?:[号码]|分机)(?:是|为|：|:|\s)?$")
+_MIN_RUN = 3
+_MIN_RUN_AFTER_ID_WORD = 2
+
+# Full-width ASCII letters/digits (U+FF10..) to half-width; punctuation untouched.
+_FULL_WIDTH_ALNUM = {
+    **{0xFF10 + i: 0x30 + i for i in range(10)},
+    **{0xFF21 + i: 0x41 + i for i in range(26)},
+    **{0xFF41 + i: 0x61 + i for i in range(26)},
+    0x3000: 0x20,  # ideographic space
+}
+_WHITESPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _opencc_t2s():
+    try:
+        import opencc
+    except ImportError as e:  # pragma: no cover - a declared dependency
+        raise RuntimeError("Simplified-Chinese conversion needs OpenCC: pip install opencc==1.4.2") from e
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional to Simplified characters (OpenCC 't2s')."""
+    return _opencc_t2s().convert(text) if text else text
+
+
+def to_half_width(text: str) -> str:
+    """Full-width ASCII letters, digits and the ideographic space to half-width."""
+    return text.translate(_FULL_WIDTH_ALNUM)
+
+
+def _join_spaced_digits(text: str) -> str:
+    return _SPACED_DIGITS.sub(lambda m: re.sub(r"[ 、]", "", m.group(0)), text)
+
+
+def digits_to_arabic(text: str) -> str:
+    """Digit-by-digit Chinese numerals to Arabic digits, by the rule in the module doc."""
+    text = _join_spaced_digits(text)
+
+    def convert(m: re.Match[str]) -> str:
+        run = m.group(0)
+        before = text[m.start() - 1 : m.start()]
+        after = text[m.end() : m.end() + 1]
+        if (before and before in _PLACE_VALUE_CHARS) or (after and after in _PLACE_VALUE_CHARS):
+            return run  # part of a spelled quantity: 一千零一, 一五一十
+        if run.isascii():
+            return run
+        after_id_word = _ID_CONTEXT.search(text[max(0, m.start() - 4) : m.start()]) is not None
+        needed = _MIN_RUN_AFTER_ID_WORD if after_id_word else _MIN_RUN
+        if len(run) < needed:
+            return run
+        return "".join(DIGIT_VALUES.get(ch, ch) for ch in run)
+
+    return _DIGIT_RUN.sub(convert, text)
+
+
+def normalize_text(raw: str) -> str:
+    """Whisper's text as checks should read it: Simplified, half-width
+    letters and digits, digit-by-digit numerals as Arabic digits, whitespace
+    collapsed, punctuation kept. Homophones are not touched."""
+    text = to_half_width(raw or "")
+    text = to_simplified(text)
+    text = _WHITESPACE.sub(" ", text).strip()
+    return digits_to_arabic(text)
