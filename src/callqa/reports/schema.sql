@@ -7,6 +7,16 @@ CREATE TABLE IF NOT EXISTS meta (
     value TEXT NOT NULL              -- e.g. schema_version, scorecard (TOML text), flag_below
 );
 
+-- One row per `callqa score` run; calls.batch_id is the run that last scored the call.
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id   INTEGER PRIMARY KEY,
+    scored_at  TEXT NOT NULL,         -- ISO 8601 UTC
+    source     TEXT,                  -- the INPUT given to `callqa score`
+    scorecard  TEXT NOT NULL,         -- TOML text the batch was scored with
+    flag_below REAL,                  -- its flag threshold (recompute_call uses it)
+    calls      INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS calls (
     call_id       TEXT PRIMARY KEY,
     file          TEXT NOT NULL,      -- as written in the manifest
@@ -24,7 +34,8 @@ CREATE TABLE IF NOT EXISTS calls (
     scored_at     TEXT NOT NULL,
     reviewed      INTEGER NOT NULL DEFAULT 0,
     reviewed_by   TEXT,
-    reviewed_at   TEXT
+    reviewed_at   TEXT,
+    batch_id      INTEGER REFERENCES batches(batch_id)  -- added in schema version 2 (db.py migrates older files)
 );
 
 CREATE TABLE IF NOT EXISTS findings (

@@ -1,0 +1,316 @@
+"""The SQLite results database: calls, findings, transcripts and reviewers' decisions.
+
+One file per output directory (``DIR/callqa.sqlite``). `callqa score` writes
+calls and findings; the review app appends decisions and recomputes scores
+with :func:`recompute_call`. Decisions are never deleted: re-scoring a batch
+replaces a call's findings and then re-applies the decisions whose finding
+(same fingerprint) still exists, so a reviewer's work survives a new scorecard
+or a new transcript.
+
+Connections are opened in autocommit mode; writes go through
+:func:`transaction` (``BEGIN IMMEDIATE``), so two writers queue on the
+busy timeout instead of failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..checks.base import CheckResult
+from ..scoring.outcome import ScoreOutcome, compute_outcome
+
+if TYPE_CHECKING:  # only the attributes are used; keeps the DB layer free of the checks registry
+    from ..scoring.score import CallScore
+
+DB_FILENAME = "callqa.sqlite"
+SCHEMA_VERSION = "2"  # 2: batches table and calls.batch_id
+BUSY_TIMEOUT_S = 30.0  # a reviewer's write waits this long for another's to finish
+
+FINDING_DECISIONS = ("confirm", "dismiss")
+CALL_DECISIONS = ("reviewed", "reopen")
+
+
+def db_path(out_dir: str | Path) -> Path:
+    """Where a scored batch directory keeps its database."""
+    return Path(out_dir) / DB_FILENAME
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _schema_sql() -> str:
+    return resources.files("callqa.reports").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+def open_db(path: str | Path) -> sqlite3.Connection:
+    """Open (creating if needed) a results database, ready for concurrent use.
+
+    Rows come back as :class:`sqlite3.Row` (index by column name).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # WAL: readers (the review app's pages) never block the writer, nor it them.
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.executescript(_schema_sql())
+    _migrate(conn)
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a database made by an older callqa up to the current schema."""
+    columns = {row["name"] for row in conn.execute("PRAGMA table_info(calls)")}
+    if "batch_id" in columns and get_meta(conn, "schema_version") == SCHEMA_VERSION:
+        return  # the usual case: no write, so opening never waits on a busy writer
+    with transaction(conn):
+        if "batch_id" not in columns:  # databases written before schema version 2
+            conn.execute("ALTER TABLE calls ADD COLUMN batch_id INTEGER REFERENCES batches(batch_id)")
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (SCHEMA_VERSION,),
+        )
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction, taken up front (``BEGIN IMMEDIATE``) so that two
+    writers wait on the busy timeout rather than deadlock after reading.
+    Nested use joins the outer transaction."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else row["value"]
+
+
+def _set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def _flag_below_for(conn: sqlite3.Connection, call_id: str) -> float | None:
+    """The flag threshold the call was scored with: its batch's, else the latest one."""
+    row = conn.execute(
+        "SELECT b.flag_below, b.batch_id FROM calls c LEFT JOIN batches b ON b.batch_id = c.batch_id "
+        "WHERE c.call_id = ?",
+        (call_id,),
+    ).fetchone()
+    if row is not None and row["batch_id"] is not None:
+        return row["flag_below"]
+    value = get_meta(conn, "flag_below")
+    return None if value is None else json.loads(value)
+
+
+def save_calls(
+    conn: sqlite3.Connection,
+    calls: Iterable["CallScore"],
+    scorecard_text: str,
+    flag_below: float | None,
+    source: str | None = None,
+) -> int:
+    """Store a scored batch in one transaction and return its batch id.
+
+    Calls are upserted by ``call_id`` (calls of earlier batches stay), their
+    findings replaced, and earlier decisions re-applied to findings that still
+    exist. Review state (reviewed, by whom, when) is kept.
+    """
+    calls = list(calls)
+    now = utc_now()
+    with transaction(conn):
+        cursor = conn.execute(
+            "INSERT INTO batches(scored_at, source, scorecard, flag_below, calls) VALUES (?, ?, ?, ?, ?)",
+            (now, source, scorecard_text, flag_below, len(calls)),
+        )
+        batch_id = int(cursor.lastrowid)
+        _set_meta(conn, "scorecard", scorecard_text)
+        _set_meta(conn, "flag_below", json.dumps(flag_below))
+        _set_meta(conn, "last_batch_id", str(batch_id))
+        for call in calls:
+            _upsert_call(conn, call, batch_id, now)
+        for call in calls:
+            recompute_call(conn, call.call_id)
+    return batch_id
+
+
+def _upsert_call(conn: sqlite3.Connection, call: "CallScore", batch_id: int, now: str) -> None:
+    checks = {check_id: result.to_dict() for check_id, result in call.checks.items()}
+    transcript = [_utterance_dict(u) for u in call.transcript]
+    conn.execute(
+        """
+        INSERT INTO calls(call_id, file, audio_path, agent_id, agent_name, duration_s, machine_score,
+                          score, flagged, flag_reasons, error, transcript, checks, scored_at, batch_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(call_id) DO UPDATE SET
+            file = excluded.file, audio_path = excluded.audio_path, agent_id = excluded.agent_id,
+            agent_name = excluded.agent_name, duration_s = excluded.duration_s,
+            machine_score = excluded.machine_score, score = excluded.score, flagged = excluded.flagged,
+            flag_reasons = excluded.flag_reasons, error = excluded.error, transcript = excluded.transcript,
+            checks = excluded.checks, scored_at = excluded.scored_at, batch_id = excluded.batch_id
+        """,
+        (
+            call.call_id,
+            call.file,
+            None if call.audio_path is None else str(call.audio_path),
+            call.agent_id,
+            call.agent_name,
+            call.duration_s,
+            call.score,
+            call.score,
+            int(call.flagged),
+            json.dumps(call.flag_reasons, ensure_ascii=False),
+            call.error,
+            json.dumps(transcript, ensure_ascii=False),
+            json.dumps(checks, ensure_ascii=False),
+            now,
+            batch_id,
+        ),
+    )
+    conn.execute("DELETE FROM findings WHERE call_id = ?", (call.call_id,))
+    rows = [
+        (
+            call.call_id,
+            check_id,
+            finding.fingerprint,
+            finding.utterance,
+            finding.start,
+            finding.end,
+            finding.role,
+            finding.text,
+            finding.detail,
+            finding.deduction,
+            int(result.critical),
+            int(finding.low_confidence),
+            json.dumps(finding.extra, ensure_ascii=False),
+        )
+        for check_id, result in call.checks.items()
+        for finding in result.findings
+    ]
+    conn.executemany(
+        """
+        INSERT INTO findings(call_id, check_id, fingerprint, utterance, start, "end", role, text, detail,
+                             deduction, critical, low_confidence, extra)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        rows,
+    )
+
+
+def _utterance_dict(utterance: Any) -> dict[str, Any]:
+    if isinstance(utterance, dict):
+        return utterance
+    from dataclasses import asdict
+
+    return asdict(utterance)
+
+
+def dismissed_fingerprints(conn: sqlite3.Connection, call_id: str) -> set[str]:
+    """Fingerprints whose latest confirm/dismiss decision is 'dismiss'."""
+    latest: dict[str, str] = {}
+    for row in conn.execute(
+        "SELECT fingerprint, decision FROM decisions WHERE call_id = ? AND fingerprint IS NOT NULL "
+        "AND decision IN ('confirm', 'dismiss') ORDER BY id",
+        (call_id,),
+    ):
+        latest[row["fingerprint"]] = row["decision"]
+    return {fingerprint for fingerprint, decision in latest.items() if decision == "dismiss"}
+
+
+def load_check_results(conn: sqlite3.Connection, call_id: str) -> dict[str, CheckResult]:
+    row = conn.execute("SELECT checks FROM calls WHERE call_id = ?", (call_id,)).fetchone()
+    if row is None:
+        raise KeyError(f"no call {call_id!r} in the results database")
+    return {check_id: CheckResult.from_dict(check_id, data) for check_id, data in json.loads(row["checks"]).items()}
+
+
+def recompute_call(conn: sqlite3.Connection, call_id: str) -> ScoreOutcome:
+    """Re-score a call from its stored check results and the decisions in force.
+
+    ``machine_score`` is left as scored; ``score``, ``flagged`` and
+    ``flag_reasons`` follow the reviewers' decisions.
+    """
+    with transaction(conn):
+        row = conn.execute("SELECT error FROM calls WHERE call_id = ?", (call_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no call {call_id!r} in the results database")
+        results = load_check_results(conn, call_id)
+        outcome = compute_outcome(
+            results,
+            _flag_below_for(conn, call_id),
+            dismissed=dismissed_fingerprints(conn, call_id),
+            error=row["error"],
+        )
+        conn.execute(
+            "UPDATE calls SET score = ?, flagged = ?, flag_reasons = ? WHERE call_id = ?",
+            (outcome.score, int(outcome.flagged), json.dumps(outcome.flag_reasons, ensure_ascii=False), call_id),
+        )
+    return outcome
+
+
+def record_decision(
+    conn: sqlite3.Connection,
+    call_id: str,
+    decision: str,
+    reviewer: str,
+    fingerprint: str | None = None,
+    comment: str | None = None,
+) -> ScoreOutcome:
+    """Append a reviewer's decision and bring the call's score up to date, atomically.
+
+    'confirm'/'dismiss' need the fingerprint of one of the call's findings;
+    'reviewed'/'reopen' are call-level and set or clear the reviewed mark.
+    """
+    if decision not in FINDING_DECISIONS + CALL_DECISIONS:
+        raise ValueError(f"unknown decision {decision!r}; valid: {', '.join(FINDING_DECISIONS + CALL_DECISIONS)}")
+    if not reviewer.strip():
+        raise ValueError("a decision needs the reviewer's name")
+    now = utc_now()
+    with transaction(conn):
+        check_id = None
+        if decision in FINDING_DECISIONS:
+            row = conn.execute(
+                "SELECT check_id FROM findings WHERE call_id = ? AND fingerprint = ?", (call_id, fingerprint)
+            ).fetchone()
+            if row is None:
+                raise KeyError(f"call {call_id!r} has no finding {fingerprint!r}")
+            check_id = row["check_id"]
+        elif conn.execute("SELECT 1 FROM calls WHERE call_id = ?", (call_id,)).fetchone() is None:
+            raise KeyError(f"no call {call_id!r} in the results database")
+        conn.execute(
+            "INSERT INTO decisions(call_id, fingerprint, check_id, decision, reviewer, comment, decided_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (call_id, fingerprint if decision in FINDING_DECISIONS else None, check_id, decision, reviewer, comment, now),
+        )
+        if decision == "reviewed":
+            conn.execute(
+                "UPDATE calls SET reviewed = 1, reviewed_by = ?, reviewed_at = ? WHERE call_id = ?",
+                (reviewer, now, call_id),
+            )
+        elif decision == "reopen":
+            conn.execute(
+                "UPDATE calls SET reviewed = 0, reviewed_by = NULL, reviewed_at = NULL WHERE call_id = ?", (call_id,)
+            )
+        return recompute_call(conn, call_id)
