@@ -14,6 +14,7 @@ app = typer.Typer(
 
 # Sub-command modules register themselves on import: one line each, sorted.
 # --- sub-commands ---
+from . import models_cmd  # noqa: E402,F401
 # --- end sub-commands ---
 
 
