@@ -1,0 +1,152 @@
+"""drop_hallucinations and friends: what Whisper invents is dropped, speech is kept."""
+
+import math
+
+import pytest
+
+from callqa.asr.backends.base import AsrSegment, AsrWord
+from callqa.asr.filters import (
+    collapse_loops,
+    compression_ratio,
+    confidence_from_logprob,
+    drop_hallucinations,
+    is_filler_only,
+    load_hallucinations,
+)
+from callqa.asr.options import AsrOptions
+
+OPTIONS = AsrOptions()
+
+
+def seg(text, start=0.0, end=2.0, logprob=-0.2, no_speech=0.05, ratio=None, words=()):
+    return AsrSegment(
+        start=start,
+        end=end,
+        text=text,
+        avg_logprob=logprob,
+        no_speech_prob=no_speech,
+        compression_ratio=compression_ratio(text) if ratio is None else ratio,
+        words=list(words),
+    )
+
+
+def texts(segments):
+    return [s.text for s in segments]
+
+
+# (segment, kept text or None when dropped, why)
+CASES = [
+    (seg("您好，欢迎致电客服中心。"), "您好，欢迎致电客服中心。", "ordinary speech"),
+    (seg("請您稍等。"), "請您稍等。", "Traditional text is kept raw (normalize converts it later)"),
+    (seg("谢谢观看", no_speech=0.9, logprob=-1.3), None, "Whisper's no-speech rule"),
+    (seg("好的", no_speech=0.9, logprob=-0.3), "好的", "high no-speech prob but confident text is kept"),
+    (seg("我的快递还没到", no_speech=0.3, logprob=-1.4), "我的快递还没到", "low confidence alone is not silence"),
+    (seg("谢谢观看"), None, "subtitle sign-off alone"),
+    (seg("謝謝觀看！"), None, "sign-off in Traditional with punctuation"),
+    (seg("请不吝点赞 订阅 转发 打赏支持明镜与点点栏目"), None, "the famous one"),
+    (seg("請不吝點贊訂閱轉發打賞支持明鏡與點點欄目"), None, "Traditional and no spaces"),
+    (seg("请不吝点赞订阅转发打赏支持明镜与点点栏木"), None, "a one-character variant (fuzzy)"),
+    (seg("字幕由Amara.org社区提供"), None, "Amara credit"),
+    (seg("字幕由 amara.org 社區提供"), None, "Amara credit, spaced, lower case, Traditional"),
+    (seg("优优独播剧场——YoYo Television Series Exclusive"), None, "YoYo credit"),
+    (seg("好的，我帮您查一下。字幕由Amara.org社区提供"), "好的，我帮您查一下。", "credit cut out, speech kept"),
+    (seg("谢谢，再见。"), "谢谢，再见。", "a real goodbye is not a sign-off"),
+    (seg("谢谢观看这个视频的时候"), "谢谢观看这个视频的时候", "'alone' entries only match the whole segment"),
+    (seg("嗯。"), None, "filler only"),
+    (seg("嗯嗯，啊"), None, "several fillers"),
+    (seg("。。。"), None, "punctuation only"),
+    (seg("  "), None, "blank"),
+    (seg("Um, uh."), None, "English fillers"),
+    (seg("喂？"), "喂？", "喂 is a real opener, not a filler"),
+    (seg("嗯，好的"), "嗯，好的", "filler with words is kept"),
+    (seg("对对对对"), "对对对对", "natural repetition is kept"),
+    (seg("好的好的好的好的好的好的好的好的", ratio=3.1), "好的", "loop collapsed"),
+    (seg("我要投诉我要投诉我要投诉我要投诉我要投诉我要投诉", ratio=4.0), "我要投诉", "loop collapsed"),
+    (seg("您好，请问您的订单号是多少？是多少？是多少？是多少？是多少？", ratio=2.6), "您好，请问您的订单号是多少？", "trailing loop"),
+    (seg("啊" * 30, ratio=5.0), None, "loop of a filler"),
+    (seg("您好欢迎致电您好欢迎致电", ratio=2.5), None, "over the ratio with no loop to undo"),
+]
+
+
+@pytest.mark.parametrize("segment,expected,why", CASES, ids=[c[2] for c in CASES])
+def test_drop_hallucinations_cases(segment, expected, why):
+    out = drop_hallucinations([segment], OPTIONS)
+    if expected is None:
+        assert out == [], why
+    else:
+        assert texts(out) == [expected], why
+
+
+def test_thresholds_come_from_options():
+    s = seg("好的", no_speech=0.7, logprob=-1.2)
+    assert drop_hallucinations([s], OPTIONS) == []
+    assert texts(drop_hallucinations([s], AsrOptions(no_speech_threshold=0.8))) == ["好的"]
+    loopy = seg("您好您好，欢迎", ratio=2.0)
+    assert drop_hallucinations([loopy], AsrOptions(compression_ratio_threshold=1.5)) == []
+    assert texts(drop_hallucinations([loopy], OPTIONS)) == ["您好您好，欢迎"]
+
+
+def test_consecutive_duplicates_dropped_short_repeats_kept():
+    segments = [
+        seg("请问有什么可以帮您？", 0, 2),
+        seg("请问有什么可以帮您？", 2, 4),
+        seg("喂？", 4, 5),
+        seg("喂？", 5, 6),
+        seg("我的快递三天了还没到。", 6, 9),
+        seg("请问有什么可以帮您？", 9, 11),  # not consecutive: said again later
+    ]
+    assert texts(drop_hallucinations(segments, OPTIONS)) == [
+        "请问有什么可以帮您？",
+        "喂？",
+        "喂？",
+        "我的快递三天了还没到。",
+        "请问有什么可以帮您？",
+    ]
+
+
+def test_output_in_time_order_and_input_untouched():
+    a, b = seg("第二句话", 5, 6), seg("第一句话", 1, 2)
+    out = drop_hallucinations([a, b], OPTIONS)
+    assert texts(out) == ["第一句话", "第二句话"]
+    loop = seg("好的好的好的好的好的", ratio=3.0)
+    drop_hallucinations([loop], OPTIONS)
+    assert loop.text == "好的好的好的好的好的"
+
+
+def test_edited_segment_keeps_only_its_words():
+    words = [AsrWord(0.0, 0.5, "好的", 0.9)] + [AsrWord(0.5 + i * 0.1, 0.6 + i * 0.1, "好的", 0.3) for i in range(5)]
+    words.insert(1, AsrWord(0.5, 1.0, "，我查一下", 0.9))
+    s = seg("好的，我查一下好的好的好的好的好的", ratio=3.0, words=words)
+    [out] = drop_hallucinations([s], OPTIONS)
+    assert out.text == "好的，我查一下好的"
+    assert [w.word for w in out.words] == ["好的", "，我查一下", "好的"]
+
+
+def test_empty_input():
+    assert drop_hallucinations([], OPTIONS) == []
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [("好的好的好的好的", "好的"), ("对对对", "对对对"), ("哈哈哈哈哈哈哈", "哈"), ("您好！！！！", "您好！！！！"), ("abcabcabcabc", "abc")],
+)
+def test_collapse_loops(text, expected):
+    assert collapse_loops(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [("嗯", True), ("……", True), ("呃，嗯。", True), ("好", False), ("喂", False)])
+def test_is_filler_only(text, expected):
+    assert is_filler_only(text) is expected
+
+
+def test_hallucination_list_loads_and_is_normalized():
+    listed = load_hallucinations()
+    assert "明镜与点点栏目" in listed.anywhere
+    assert "amaraorg" in listed.anywhere  # punctuation removed, lower case
+    assert "谢谢观看" in listed.alone
+
+
+@pytest.mark.parametrize("logprob,expected", [(0.0, 1.0), (-0.5, math.exp(-0.5)), (0.3, 1.0), (-50.0, math.exp(-50)), (float("nan"), 0.0)])
+def test_confidence_from_logprob(logprob, expected):
+    assert confidence_from_logprob(logprob) == pytest.approx(expected)
+    assert 0.0 <= confidence_from_logprob(logprob) <= 1.0
