@@ -246,6 +246,25 @@ def load_check_results(conn: sqlite3.Connection, call_id: str) -> dict[str, Chec
     return {check_id: CheckResult.from_dict(check_id, data) for check_id, data in json.loads(row["checks"]).items()}
 
 
+def call_outcome(conn: sqlite3.Connection, call_id: str) -> ScoreOutcome:
+    """The call's outcome under the decisions in force, without writing anything.
+
+    Its ``passed`` gives each check's verdict after dismissals (reports use it).
+    """
+    row = conn.execute("SELECT error, checks FROM calls WHERE call_id = ?", (call_id,)).fetchone()
+    if row is None:
+        raise KeyError(f"no call {call_id!r} in the results database")
+    results = {
+        check_id: CheckResult.from_dict(check_id, data) for check_id, data in json.loads(row["checks"]).items()
+    }
+    return compute_outcome(
+        results,
+        _flag_below_for(conn, call_id),
+        dismissed=dismissed_fingerprints(conn, call_id),
+        error=row["error"],
+    )
+
+
 def recompute_call(conn: sqlite3.Connection, call_id: str) -> ScoreOutcome:
     """Re-score a call from its stored check results and the decisions in force.
 
@@ -253,16 +272,7 @@ def recompute_call(conn: sqlite3.Connection, call_id: str) -> ScoreOutcome:
     ``flag_reasons`` follow the reviewers' decisions.
     """
     with transaction(conn):
-        row = conn.execute("SELECT error FROM calls WHERE call_id = ?", (call_id,)).fetchone()
-        if row is None:
-            raise KeyError(f"no call {call_id!r} in the results database")
-        results = load_check_results(conn, call_id)
-        outcome = compute_outcome(
-            results,
-            _flag_below_for(conn, call_id),
-            dismissed=dismissed_fingerprints(conn, call_id),
-            error=row["error"],
-        )
+        outcome = call_outcome(conn, call_id)
         conn.execute(
             "UPDATE calls SET score = ?, flagged = ?, flag_reasons = ? WHERE call_id = ?",
             (outcome.score, int(outcome.flagged), json.dumps(outcome.flag_reasons, ensure_ascii=False), call_id),

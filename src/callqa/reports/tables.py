@@ -1,0 +1,164 @@
+"""agents.csv, flagged.csv and reviewed.csv, built with pandas from the results database.
+
+They read the database rather than the scorer's memory so that reviewers'
+decisions show: a dismissed false hit gives its points back, and the check it
+belonged to counts as passed in the pass rates. All calls in the database are
+included (history across batches: a call is kept until re-scored).
+CSV files are UTF-8 with a byte-order mark, so Excel shows Chinese names.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+
+from .db import call_outcome
+
+AGENTS_FILENAME = "agents.csv"
+FLAGGED_FILENAME = "flagged.csv"
+REVIEWED_FILENAME = "reviewed.csv"
+CSV_ENCODING = "utf-8-sig"
+
+UNKNOWN_AGENT = "(none)"  # calls whose manifest row named no agent
+
+CALL_COLUMNS = [
+    "call_id", "file", "agent_id", "agent_name", "duration_s", "machine_score", "score", "flagged",
+    "flag_reasons", "error", "reviewed", "reviewed_by", "reviewed_at", "batch_id", "checks",
+]  # fmt: skip
+
+
+def check_ids(conn: sqlite3.Connection) -> list[str]:
+    """Check ids in the order the checks ran, over every call in the database."""
+    ordered: dict[str, None] = {}
+    for (checks,) in conn.execute("SELECT checks FROM calls ORDER BY rowid"):
+        ordered.update(dict.fromkeys(json.loads(checks)))
+    return list(ordered)
+
+
+def calls_frame(conn: sqlite3.Connection) -> pd.DataFrame:
+    """One row per call, with each check's verdict after reviewers' decisions
+    (``passed_<check>``: True, False, or None when not applicable / not run)."""
+    rows = conn.execute(f"SELECT {', '.join(CALL_COLUMNS)} FROM calls ORDER BY rowid").fetchall()
+    frame = pd.DataFrame([dict(row) for row in rows], columns=CALL_COLUMNS)
+    ids = check_ids(conn)
+    passed = {check_id: [] for check_id in ids}
+    failed = []
+    for call_id in frame["call_id"]:
+        outcome = call_outcome(conn, call_id)
+        for check_id in ids:
+            passed[check_id].append(outcome.passed.get(check_id))
+        failed.append([c for c in ids if outcome.passed.get(c) is False])
+    for check_id in ids:
+        frame[f"passed_{check_id}"] = pd.Series(passed[check_id], index=frame.index, dtype="object")
+    frame["failed_checks"] = pd.Series(failed, index=frame.index, dtype="object")
+    frame["flag_reasons"] = frame["flag_reasons"].map(json.loads)
+    frame["flagged"] = frame["flagged"].astype(bool)
+    frame["reviewed"] = frame["reviewed"].astype(bool)
+    frame["agent_id"] = frame["agent_id"].fillna(UNKNOWN_AGENT)
+    return frame.drop(columns=["checks"])
+
+
+def _pass_rate(verdicts: pd.Series) -> float | None:
+    applicable = verdicts.dropna()
+    return round(float((applicable == True).mean()), 3) if len(applicable) else None  # noqa: E712
+
+
+def agents_table(conn: sqlite3.Connection) -> pd.DataFrame:
+    """Per agent: calls, scored calls, mean and min score, flagged and reviewed
+    calls, and the pass rate (0-1, not-applicable calls left out) of each check."""
+    frame = calls_frame(conn)
+    ids = check_ids(conn)
+    columns = ["agent_id", "agent_name", "calls", "scored_calls", "mean_score", "min_score", "flagged_calls",
+               "reviewed_calls"] + [f"{c}_pass_rate" for c in ids]  # fmt: skip
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    records = []
+    for agent_id, calls in frame.groupby("agent_id", sort=True):
+        scores = calls["score"].dropna()
+        names = calls["agent_name"].dropna()
+        record = {
+            "agent_id": agent_id,
+            "agent_name": names.iloc[-1] if len(names) else None,
+            "calls": len(calls),
+            "scored_calls": len(scores),
+            "mean_score": round(float(scores.mean()), 2) if len(scores) else None,
+            "min_score": float(scores.min()) if len(scores) else None,
+            "flagged_calls": int(calls["flagged"].sum()),
+            "reviewed_calls": int(calls["reviewed"].sum()),
+        }
+        for check_id in ids:
+            record[f"{check_id}_pass_rate"] = _pass_rate(calls[f"passed_{check_id}"])
+        records.append(record)
+    return pd.DataFrame(records, columns=columns)
+
+
+def flagged_table(conn: sqlite3.Connection) -> pd.DataFrame:
+    """Flagged calls, worst first: calls that could not be scored, then by score."""
+    frame = calls_frame(conn)
+    columns = ["call_id", "file", "agent_id", "agent_name", "score", "machine_score", "reasons", "failed_checks",
+               "error", "reviewed", "reviewed_by"]  # fmt: skip
+    flagged = frame[frame["flagged"]].copy()
+    flagged["reasons"] = flagged["flag_reasons"].map("; ".join)
+    flagged["failed_checks"] = flagged["failed_checks"].map(" ".join)
+    flagged["_unscored"] = flagged["score"].isna()
+    flagged = flagged.sort_values(["_unscored", "score", "call_id"], ascending=[False, True, True], kind="stable")
+    return flagged[columns].reset_index(drop=True)
+
+
+def _describe_decision(row: sqlite3.Row) -> str:
+    what = f"{row['decision']} {row['check_id'] or ''}".strip()
+    if row["text"] is not None:
+        what += f" 「{row['text']}」"
+    elif row["fingerprint"] is not None:
+        what += " (finding no longer present)"
+    what += f" by {row['reviewer']}"
+    if row["comment"]:
+        what += f": {row['comment']}"
+    return what
+
+
+def reviewed_table(conn: sqlite3.Connection) -> pd.DataFrame:
+    """Calls marked reviewed, with who, when, the score before and after review,
+    and the finding decisions in the audit trail."""
+    frame = calls_frame(conn)
+    columns = ["call_id", "agent_id", "agent_name", "machine_score", "score", "flagged", "reviewed_by",
+               "reviewed_at", "confirmed", "dismissed", "decisions"]  # fmt: skip
+    reviewed = frame[frame["reviewed"]].copy()
+    confirmed, dismissed, described = [], [], []
+    for call_id in reviewed["call_id"]:
+        rows = conn.execute(
+            """
+            SELECT d.decision, d.check_id, d.fingerprint, d.reviewer, d.comment, f.text
+            FROM decisions d LEFT JOIN findings f ON f.call_id = d.call_id AND f.fingerprint = d.fingerprint
+            WHERE d.call_id = ? AND d.fingerprint IS NOT NULL ORDER BY d.id
+            """,
+            (call_id,),
+        ).fetchall()
+        latest = {row["fingerprint"]: row["decision"] for row in rows}  # the last one is in force
+        confirmed.append(sum(d == "confirm" for d in latest.values()))
+        dismissed.append(sum(d == "dismiss" for d in latest.values()))
+        described.append("; ".join(_describe_decision(row) for row in rows))
+    reviewed["confirmed"] = confirmed
+    reviewed["dismissed"] = dismissed
+    reviewed["decisions"] = described
+    return reviewed[columns].reset_index(drop=True)
+
+
+def write_reports(conn: sqlite3.Connection, out_dir: str | Path) -> dict[str, Path]:
+    """Write agents.csv, flagged.csv and reviewed.csv into ``out_dir``; returns their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables = {
+        AGENTS_FILENAME: agents_table(conn),
+        FLAGGED_FILENAME: flagged_table(conn),
+        REVIEWED_FILENAME: reviewed_table(conn),
+    }
+    paths = {}
+    for name, table in tables.items():
+        path = out_dir / name
+        table.to_csv(path, index=False, encoding=CSV_ENCODING)
+        paths[name] = path
+    return paths

@@ -1,0 +1,125 @@
+"""Per-call scoring: a transcript and a scorecard in, a :class:`CallScore` out.
+
+A :class:`CallScore` is one line of ``calls.jsonl`` (see docs/output-format.md)
+and one row of the results database. A call whose recording could not be
+transcribed is scored too: it keeps its error, has no score, and is flagged so
+that nobody mistakes a missing call for a good one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..asr.transcript import TranscriptionResult, Utterance
+from ..checks.base import CallContext, CheckResult, finding_fingerprint
+from ..checks.registry import run_checks
+from .outcome import compute_outcome
+from .roster import Roster
+
+log = logging.getLogger(__name__)
+
+# Utterance fields written to calls.jsonl: the contract's four, then the evidence behind them.
+TRANSCRIPT_FIELDS = ("role", "start", "end", "text", "raw_text", "confidence", "role_confidence")
+
+
+@dataclass
+class CallScore:
+    call_id: str
+    file: str
+    agent_id: str | None
+    agent_name: str | None
+    duration_s: float | None
+    score: float | None  # 0-100; None when the call could not be scored
+    flagged: bool
+    flag_reasons: list[str] = field(default_factory=list)
+    error: str | None = None
+    transcript: list[Utterance] = field(default_factory=list)
+    checks: dict[str, CheckResult] = field(default_factory=dict)
+    audio_path: Path | None = None  # resolved recording; kept in the database, not in calls.jsonl
+
+    def to_json(self) -> dict[str, Any]:
+        """The calls.jsonl object (validated by reports/calls.schema.json)."""
+        return {
+            "call_id": self.call_id,
+            "file": self.file,
+            "agent_id": self.agent_id,
+            "agent_name": self.agent_name,
+            "duration_s": self.duration_s,
+            "score": self.score,
+            "flagged": self.flagged,
+            "flag_reasons": list(self.flag_reasons),
+            "error": self.error,
+            "transcript": [utterance_json(u) for u in self.transcript],
+            "checks": {check_id: result.to_dict() for check_id, result in self.checks.items()},
+        }
+
+
+def utterance_json(utterance: Utterance) -> dict[str, Any]:
+    data = asdict(utterance)
+    return {key: data[key] for key in TRANSCRIPT_FIELDS}
+
+
+def assign_fingerprints(call_id: str, results: Mapping[str, CheckResult]) -> None:
+    """Give every finding its stable id; the n-th repeat of the same evidence gets ``-n``."""
+    seen: Counter[str] = Counter()
+    for check_id, result in results.items():
+        for finding in result.findings:
+            base = finding_fingerprint(call_id, check_id, finding)
+            seen[base] += 1
+            finding.fingerprint = base if seen[base] == 1 else f"{base}-{seen[base]}"
+
+
+def score_call(result: TranscriptionResult, scorecard: Any, roster: Roster | None) -> CallScore:
+    """Run the scorecard's checks on one transcribed call and score it.
+
+    ``scorecard`` is a :class:`callqa.scoring.scorecard.Scorecard`; ``roster``
+    supplies the agent's name and the employee ID they must state.
+    """
+    call = result.call
+    transcript = result.transcript
+    agent_id = call.agent_id or (transcript.agent_id if transcript else None)
+    entry = roster.get(agent_id) if roster is not None else None
+    base = CallScore(
+        call_id=call.call_id,
+        file=call.file,
+        agent_id=agent_id,
+        agent_name=entry.name if entry else None,
+        duration_s=transcript.duration_s if transcript else None,
+        score=None,
+        flagged=True,
+        audio_path=call.path,
+    )
+    error = result.error
+    if error is None and transcript is None:
+        error = "no transcript was produced"
+    if error is None:
+        context = CallContext(
+            call_id=call.call_id,
+            agent_id=agent_id,
+            expected_employee_id=entry.employee_id if entry else None,
+        )
+        try:
+            results = run_checks(transcript, scorecard, context)
+        except Exception as e:  # one bad call must not sink the batch; it is listed with why
+            log.exception("checks failed on call %s", call.call_id)
+            error = f"checks failed: {type(e).__name__}: {e}"
+    if error is not None:
+        outcome = compute_outcome({}, scorecard.flag_below, error=error)
+        base.error = error
+        base.flag_reasons = outcome.flag_reasons
+        base.transcript = list(transcript.utterances) if transcript else []
+        return base
+
+    assign_fingerprints(call.call_id, results)
+    outcome = compute_outcome(results, scorecard.flag_below)
+    base.score = outcome.score
+    base.flagged = outcome.flagged
+    base.flag_reasons = outcome.flag_reasons
+    base.transcript = list(transcript.utterances)
+    base.checks = dict(results)
+    return base
