@@ -14,7 +14,10 @@ app = typer.Typer(
 
 # Sub-command modules register themselves on import: one line each, sorted.
 # --- sub-commands ---
+from . import eval_cmd  # noqa: E402,F401
 from . import models_cmd  # noqa: E402,F401
+from . import report_cmd  # noqa: E402,F401
+from . import score_cmd  # noqa: E402,F401
 # --- end sub-commands ---
 
 

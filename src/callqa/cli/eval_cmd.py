@@ -1,0 +1,68 @@
+"""`callqa eval`: precision, recall and F1 of each check against a labels CSV."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import app
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.2f}"
+
+
+@app.command("eval")
+def eval_command(
+    labels: Path = typer.Argument(..., help="Labels CSV: call_id plus pass/fail/na per check (docs/output-format.md)."),
+    out: Path = typer.Option(..., "--out", help="The directory `callqa score` wrote (reads its calls.jsonl)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 on any disagreement (for CI)."),
+) -> None:
+    """Compare a scored batch with labels: per-check precision/recall/F1 (violation = positive)."""
+    from ..reports.eval import LabelsError, evaluate, load_labels
+    from ..reports.jsonl import CALLS_FILENAME, read_calls_jsonl
+
+    console = Console()
+    errors = Console(stderr=True)
+    calls_path = out / CALLS_FILENAME
+    try:
+        expected = load_labels(labels)
+        calls = read_calls_jsonl(calls_path)
+    except FileNotFoundError:
+        errors.print(f"[bold red]error:[/] {calls_path} not found; run `callqa score ... --out {out}` first")
+        raise typer.Exit(2) from None
+    except (LabelsError, ValueError) as e:
+        errors.print(f"[bold red]error:[/] {e}", highlight=False)
+        raise typer.Exit(2) from None
+
+    report = evaluate(expected, calls)
+    table = Table(title=f"{report.calls} labelled calls vs {calls_path} (positive = violation)", title_justify="left")
+    for column in ("check", "labelled", "agree", "TP", "FP", "FN", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if column == "check" else "right")
+    for m in report.checks:
+        table.add_row(
+            m.check_id, str(m.labelled), str(m.agree), str(m.true_positive), str(m.false_positive),
+            str(m.false_negative), _pct(m.precision), _pct(m.recall), _pct(m.f1),
+        )  # fmt: skip
+    console.print(table)
+    console.print("precision/recall '-': no violation was labelled or found, so there is nothing to divide by.")
+    if report.status_labelled:
+        console.print(f"employee_id_status accuracy: {_pct(report.status_accuracy)} ({report.status_labelled} calls)")
+    if report.flagged_labelled:
+        console.print(f"flagged accuracy: {_pct(report.flagged_accuracy)} ({report.flagged_labelled} calls)")
+
+    if report.disagreements:
+        diff = Table(title=f"Disagreements ({len(report.disagreements)})", title_justify="left")
+        for column in ("call", "check", "expected", "got"):
+            diff.add_column(column)
+        for d in report.disagreements:
+            diff.add_row(d.call_id, d.check, d.expected, d.got)
+        console.print(diff)
+        if strict:
+            raise typer.Exit(1)
+    else:
+        console.print("[bold green]No disagreements:[/] every labelled verdict matches.")

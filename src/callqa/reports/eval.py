@@ -1,0 +1,191 @@
+"""Compare a scored batch (calls.jsonl) with a human's labels.
+
+Labels CSV (docs/output-format.md), one row per call:
+
+    call_id,greeting,employee_id,employee_id_status,standard_phrasing,banned_phrases,closing,sentiment,flagged
+
+Check columns hold ``pass``, ``fail`` or ``na`` (not applicable); an empty
+cell means "not labelled" and is left out. ``employee_id_status`` is ``ok``,
+``missing`` or ``mismatch``; ``flagged`` is ``true`` or ``false``. Extra
+columns are ignored, so a team can label only what it cares about.
+
+For each check the positive class is a violation (the check failed), so
+precision answers "when callqa says an agent broke a rule, is it right?" and
+recall "of the real violations, how many did callqa catch?".
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CHECK_COLUMNS = ("greeting", "employee_id", "standard_phrasing", "banned_phrases", "closing", "sentiment")
+VERDICTS = ("pass", "fail", "na")
+STATUSES = ("ok", "missing", "mismatch")
+BOOLEANS = {"true": True, "false": False}
+
+
+class LabelsError(ValueError):
+    """A labels file that cannot be used; the message names the row and column."""
+
+
+@dataclass
+class CallLabels:
+    call_id: str
+    checks: dict[str, str]  # check id -> pass / fail / na (labelled cells only)
+    employee_id_status: str | None = None
+    flagged: bool | None = None
+
+
+@dataclass
+class CheckMetrics:
+    check_id: str
+    labelled: int = 0
+    agree: int = 0
+    true_positive: int = 0
+    false_positive: int = 0
+    false_negative: int = 0
+    precision: float = math.nan  # nan: undefined (no violation predicted / present)
+    recall: float = math.nan
+    f1: float = math.nan
+
+
+@dataclass
+class Disagreement:
+    call_id: str
+    check: str  # a check id, "employee_id_status" or "flagged"
+    expected: str
+    got: str
+
+
+@dataclass
+class EvalReport:
+    checks: list[CheckMetrics]
+    status_accuracy: float | None  # employee_id_status; None when nothing labelled
+    status_labelled: int
+    flagged_accuracy: float | None
+    flagged_labelled: int
+    disagreements: list[Disagreement] = field(default_factory=list)
+    calls: int = 0
+
+
+def load_labels(path: str | Path) -> dict[str, CallLabels]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise LabelsError(f"{path}: labels file not found") from None
+    reader = csv.DictReader(text.splitlines())
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if "call_id" not in header:
+        raise LabelsError(f"{path}: no call_id column (found {', '.join(header) or 'none'})")
+    known = set(CHECK_COLUMNS) | {"employee_id_status", "flagged"}
+    if not known & set(header):
+        raise LabelsError(f"{path}: no label columns; expected some of {', '.join(sorted(known))}")
+    reader.fieldnames = header
+    labels: dict[str, CallLabels] = {}
+    for row_number, row in enumerate(reader, start=2):
+        cells = {k: (v or "").strip().lower() for k, v in row.items() if k}
+        call_id = (row.get("call_id") or "").strip()
+        if not any(cells.values()):
+            continue
+        where = f"{path}: row {row_number}"
+        if not call_id:
+            raise LabelsError(f"{where}, column call_id: empty")
+        if call_id in labels:
+            raise LabelsError(f"{where}, column call_id: {call_id!r} appears twice")
+        checks = {}
+        for column in CHECK_COLUMNS:
+            value = cells.get(column, "")
+            if value and value not in VERDICTS:
+                raise LabelsError(f"{where}, column {column}: {value!r} is not one of {', '.join(VERDICTS)}")
+            if value:
+                checks[column] = value
+        status = cells.get("employee_id_status", "") or None
+        if status is not None and status not in STATUSES:
+            raise LabelsError(f"{where}, column employee_id_status: {status!r} is not one of {', '.join(STATUSES)}")
+        flagged = cells.get("flagged", "")
+        if flagged and flagged not in BOOLEANS:
+            raise LabelsError(f"{where}, column flagged: {flagged!r} is not true or false")
+        labels[call_id] = CallLabels(call_id, checks, status, BOOLEANS.get(flagged))
+    if not labels:
+        raise LabelsError(f"{path}: no labelled calls")
+    return labels
+
+
+def _verdict(check: dict[str, Any]) -> str:
+    passed = check.get("passed")
+    return "na" if passed is None else ("pass" if passed else "fail")
+
+
+def evaluate(labels: dict[str, CallLabels], calls: list[dict[str, Any]]) -> EvalReport:
+    """Score ``calls`` (calls.jsonl objects) against ``labels``.
+
+    A labelled call missing from the batch, or one that could not be scored,
+    disagrees on everything labelled for it. A check the scorecard did not run
+    is left out of that check's figures.
+    """
+    from sklearn.metrics import precision_recall_fscore_support
+
+    by_id = {c["call_id"]: c for c in calls}
+    truth: dict[str, list[int]] = {c: [] for c in CHECK_COLUMNS}
+    pred: dict[str, list[int]] = {c: [] for c in CHECK_COLUMNS}
+    metrics = {c: CheckMetrics(c) for c in CHECK_COLUMNS}
+    disagreements: list[Disagreement] = []
+    status_hits = status_n = flagged_hits = flagged_n = 0
+
+    for call_id, label in labels.items():
+        call = by_id.get(call_id)
+        unscored = "missing from calls.jsonl" if call is None else (f"error: {call['error']}" if call.get("error") else None)
+        checks = {} if call is None else call.get("checks", {})
+        for check_id, expected in label.checks.items():
+            if unscored is None and check_id not in checks:
+                continue  # the scorecard did not run this check
+            got = unscored or _verdict(checks[check_id])
+            metric = metrics[check_id]
+            metric.labelled += 1
+            if got == expected:
+                metric.agree += 1
+            else:
+                disagreements.append(Disagreement(call_id, check_id, expected, got))
+            truth[check_id].append(int(expected == "fail"))
+            # An unscored call counts as a missed violation, never as a caught one.
+            pred[check_id].append(int(got == "fail"))
+        if label.employee_id_status is not None and (unscored or "employee_id" in checks):
+            got = unscored or str(checks["employee_id"].get("status"))
+            status_n += 1
+            status_hits += got == label.employee_id_status
+            if got != label.employee_id_status:
+                disagreements.append(Disagreement(call_id, "employee_id_status", label.employee_id_status, got))
+        if label.flagged is not None:
+            got = "missing from calls.jsonl" if call is None else str(bool(call.get("flagged"))).lower()
+            expected = str(label.flagged).lower()
+            flagged_n += 1
+            flagged_hits += got == expected
+            if got != expected:
+                disagreements.append(Disagreement(call_id, "flagged", expected, got))
+
+    for check_id, metric in metrics.items():
+        y_true, y_pred = truth[check_id], pred[check_id]
+        if not y_true:
+            continue
+        metric.true_positive = sum(t and p for t, p in zip(y_true, y_pred))
+        metric.false_positive = sum(p and not t for t, p in zip(y_true, y_pred))
+        metric.false_negative = sum(t and not p for t, p in zip(y_true, y_pred))
+        p, r, f, _ = precision_recall_fscore_support(
+            y_true, y_pred, average="binary", pos_label=1, labels=[0, 1], zero_division=math.nan
+        )
+        metric.precision, metric.recall, metric.f1 = float(p), float(r), float(f)
+
+    return EvalReport(
+        checks=[m for m in metrics.values() if m.labelled],
+        status_accuracy=status_hits / status_n if status_n else None,
+        status_labelled=status_n,
+        flagged_accuracy=flagged_hits / flagged_n if flagged_n else None,
+        flagged_labelled=flagged_n,
+        disagreements=disagreements,
+        calls=len(labels),
+    )
