@@ -1,0 +1,436 @@
+"""Sentiment classifiers for call utterances: an offline lexicon model (the
+default) and a pluggable transformers text-classification model.
+
+Both return, per utterance, a label (negative / neutral / positive), a score
+in [-1, 1] and the words that drove it, so a finding can say *why*.
+
+Model lookup (``load_model(spec)``), first match wins:
+
+1. ``""`` or ``"lexicon"``: the lexicon + rules model over
+   ``data/sentiment_lexicon.yaml`` (or the lexicon file given). No download.
+2. ``spec`` as a path (absolute, or relative to the working directory) to a
+   directory holding a transformers sequence-classification model and tokenizer.
+3. ``spec`` as a name under the models directory (``$CALLQA_MODELS_DIR``,
+   default ``./models``).
+
+A transformers model gives the label and score; the driving words still come
+from the lexicon (a classifier has no words to point at), and say so.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import yaml
+
+from ..asr.normalize import normalize_text
+
+LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
+LEXICON_MODEL = "lexicon"
+_CLAUSE_SPLIT = re.compile(r"[，。！？、；：,.!?;:\s…~]+")
+
+
+@dataclass
+class SentimentDriver:
+    """One word that moved an utterance's score."""
+
+    word: str  # as written in the normalized text
+    weight: float  # its contribution after negation and intensity
+    start: int  # character offsets in the normalized text
+    end: int
+    entry: str = ""  # the lexicon entry; differs from word on a homophone (pinyin) match
+    modifiers: list[str] = field(default_factory=list)  # 不, 太 ... that changed it
+    note: str = ""  # for a pattern hit, what it stands for (e.g. "repeated contact")
+
+    @property
+    def label(self) -> str:
+        return self.entry if self.entry and self.entry != self.word else self.word
+
+    def describe(self) -> str:
+        text = "".join(self.modifiers) + self.word
+        return f"{text}(≈{self.entry})" if self.entry and self.entry != self.word else text
+
+
+@dataclass
+class SentimentScore:
+    label: str  # one of LABELS
+    score: float  # -1 (negative) .. 1 (positive)
+    drivers: list[SentimentDriver] = field(default_factory=list)
+
+    def words(self) -> list[str]:
+        """The drivers pulling toward the label (all of them when neutral)."""
+        sign = {"negative": -1, "positive": 1}.get(self.label, 0)
+        return [d.describe() for d in self.drivers if sign == 0 or d.weight * sign > 0]
+
+
+class SentimentModel(Protocol):
+    name: str
+
+    def classify(self, texts: Sequence[str], roles: Sequence[str]) -> list[SentimentScore]: ...
+
+
+def label_for(score: float, negative_below: float, positive_above: float) -> str:
+    if score <= negative_below:
+        return "negative"
+    if score >= positive_above:
+        return "positive"
+    return "neutral"
+
+
+# --- the lexicon --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Entry:
+    kind: str  # "word", "negator", "intensifier", "contrast"
+    value: float  # weight for words, factor for modifiers
+    roles: frozenset[str] | None = None  # None: any role
+
+
+@dataclass
+class Lexicon:
+    entries: dict[str, _Entry]
+    pinyin_entries: dict[tuple[str, ...], str]
+    pinyin_lengths: tuple[int, ...]  # longest first
+    patterns: list[tuple[re.Pattern[str], float, str]]
+    sarcasm: list[re.Pattern[str]]
+    question_markers: tuple[str, ...]
+    question_positive_factor: float
+    negate_positive: float
+    negate_negative: float
+    before_contrast: float
+    after_contrast: float
+    max_gap: int
+    max_len: int
+    source: str
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "Lexicon":
+        if path:
+            source = str(path)
+            try:
+                raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+            except OSError as e:
+                raise ValueError(f"sentiment lexicon {path}: cannot read it ({e})") from e
+        else:
+            source = "callqa/checks/data/sentiment_lexicon.yaml"
+            raw = yaml.safe_load(resources.files("callqa.checks").joinpath("data/sentiment_lexicon.yaml").read_text("utf-8"))
+        try:
+            return cls._build(raw, source)
+        except (KeyError, TypeError, ValueError, re.error) as e:
+            raise ValueError(f"sentiment lexicon {source}: {e}") from e
+
+    @classmethod
+    def _build(cls, raw: dict, source: str) -> "Lexicon":
+        entries: dict[str, _Entry] = {}
+
+        def add(word: str, entry: _Entry, where: str) -> None:
+            word = normalize_text(str(word))
+            if word in entries:
+                raise ValueError(f"{word!r} in {where} is listed twice")
+            entries[word] = entry
+
+        for tier_name, tier in raw["tiers"].items():
+            weight = float(tier["weight"])
+            if not -1.0 <= weight <= 1.0:
+                raise ValueError(f"tiers.{tier_name}.weight must be in [-1, 1], not {weight}")
+            roles = frozenset(tier["roles"]) if tier.get("roles") else None
+            for word in tier["words"]:
+                add(word, _Entry("word", weight, roles), f"tiers.{tier_name}")
+        for word, factor in raw.get("negators", {}).items():
+            add(word, _Entry("negator", float(factor)), "negators")
+        for word, factor in raw.get("intensifiers", {}).items():
+            add(word, _Entry("intensifier", float(factor)), "intensifiers")
+        contrast = raw.get("contrast", {})
+        for word in contrast.get("markers", []):
+            add(word, _Entry("contrast", 0.0), "contrast.markers")
+
+        pinyin_entries = {}
+        for word in raw.get("pinyin_match", []):
+            word = normalize_text(str(word))
+            if entries.get(word, _Entry("", 0)).kind != "word":
+                raise ValueError(f"pinyin_match: {word!r} is not a word of any tier")
+            pinyin_entries[_pinyin_key(word)] = word
+
+        patterns = [(re.compile(p["regex"]), float(p["weight"]), str(p.get("note", ""))) for p in raw.get("patterns", [])]
+        questions = raw.get("questions", {})
+        negation = raw.get("negation", {})
+        return cls(
+            entries=entries,
+            pinyin_entries=pinyin_entries,
+            pinyin_lengths=tuple(sorted({len(k) for k in pinyin_entries}, reverse=True)),
+            patterns=patterns,
+            sarcasm=[re.compile(p) for p in raw.get("sarcasm", [])],
+            question_markers=tuple(questions.get("markers", ["吗", "？", "?"])),
+            question_positive_factor=float(questions.get("positive_factor", 0.5)),
+            negate_positive=float(negation.get("positive_factor", 0.9)),
+            negate_negative=float(negation.get("negative_factor", 0.5)),
+            before_contrast=float(contrast.get("before_factor", 1.0)),
+            after_contrast=float(contrast.get("after_factor", 1.0)),
+            max_gap=int(raw.get("scope", {}).get("max_gap", 2)),
+            max_len=max(len(w) for w in entries),
+            source=source,
+        )
+
+
+@lru_cache(maxsize=4096)
+def _char_pinyin(ch: str) -> str:
+    from pypinyin import Style, pinyin
+
+    return pinyin(ch, style=Style.NORMAL)[0][0] if "\u4e00" <= ch <= "\u9fff" else ch
+
+
+def _pinyin_key(text: str) -> tuple[str, ...]:
+    return tuple(_char_pinyin(ch) for ch in text)
+
+
+# --- the lexicon + rules model ------------------------------------------------------------------
+
+
+class LexiconSentimentModel:
+    """Maximal matching of lexicon entries over each clause, with negation,
+    intensity, questions, contrast (但是) and sarcasm rules. The utterance
+    score is tanh of the summed word weights, so two mild words make a firm one."""
+
+    def __init__(self, lexicon: Lexicon | None = None, negative_below: float = -0.25, positive_above: float = 0.25):
+        self.lexicon = lexicon or Lexicon.load()
+        self.negative_below = negative_below
+        self.positive_above = positive_above
+        self.name = f"{LEXICON_MODEL}:{self.lexicon.source}"
+
+    def classify(self, texts: Sequence[str], roles: Sequence[str]) -> list[SentimentScore]:
+        return [self.classify_one(t, r) for t, r in zip(texts, roles, strict=True)]
+
+    def classify_one(self, text: str, role: str = "customer") -> SentimentScore:
+        text = normalize_text(text)
+        drivers: list[SentimentDriver] = []
+        for clause_start, clause in _clauses(text):
+            drivers.extend(self._clause_drivers(clause, clause_start, role))
+        if any(d.weight < 0 for d in drivers):
+            self._apply_sarcasm(text, drivers)
+        total = sum(d.weight for d in drivers)
+        score = round(math.tanh(total), 3)
+        return SentimentScore(label_for(score, self.negative_below, self.positive_above), score, drivers)
+
+    def _match(self, clause: str, i: int, role: str) -> tuple[str, str, _Entry] | None:
+        """Longest entry at position i: (surface, entry word, entry), exact first, then by sound."""
+        lex = self.lexicon
+        best = None
+        for length in range(min(lex.max_len, len(clause) - i), 0, -1):
+            entry = lex.entries.get(clause[i : i + length])
+            if entry is not None and (entry.roles is None or role in entry.roles):
+                best = (clause[i : i + length], clause[i : i + length], entry)
+                break
+        exact_len = len(best[0]) if best else 0
+        for length in lex.pinyin_lengths:
+            if length <= exact_len or i + length > len(clause):
+                continue
+            word = lex.pinyin_entries.get(_pinyin_key(clause[i : i + length]))
+            if word is not None:
+                entry = lex.entries[word]
+                if entry.roles is None or role in entry.roles:
+                    return clause[i : i + length], word, entry
+        # A不A (方不方便, 是不是) asks a question; it is not a negation.
+        if exact_len < 3 and i + 2 < len(clause) and clause[i + 1] == "不" and clause[i] == clause[i + 2]:
+            return clause[i : i + 3], "", _Entry("word", 0.0)
+        return best
+
+    def _clause_drivers(self, clause: str, offset: int, role: str) -> list[SentimentDriver]:
+        lex = self.lexicon
+        is_question = any(m in clause for m in lex.question_markers)
+        drivers: list[SentimentDriver] = []
+        modifiers: list[tuple[str, _Entry]] = []
+        gap = 0
+        contrast_at = None  # offset in the clause where the part after 但是 begins
+        i = 0
+        while i < len(clause):
+            match = self._match(clause, i, role)
+            if match is None:
+                i += 1
+                gap += 1
+                if gap > lex.max_gap:
+                    modifiers = []
+                continue
+            surface, word, entry = match
+            if entry.kind in ("negator", "intensifier"):
+                modifiers.append((surface, entry))
+            elif entry.kind == "contrast":
+                contrast_at, modifiers = offset + i, []
+            elif entry.value == 0.0:
+                modifiers = []  # a neutral phrase absorbs them: 非常抱歉 is not 非常 + anything
+            else:
+                drivers.append(self._driver(surface, word, entry, modifiers, offset + i, is_question))
+                modifiers = []
+            gap = 0
+            i += len(surface)
+        for pattern, weight, note in lex.patterns:
+            for m in pattern.finditer(clause):
+                drivers.append(SentimentDriver(m.group(0), weight, offset + m.start(), offset + m.end(), note=note))
+        if contrast_at is not None:
+            for d in drivers:
+                d.weight = round(d.weight * (lex.before_contrast if d.start < contrast_at else lex.after_contrast), 3)
+        return drivers
+
+    def _driver(self, surface: str, word: str, entry: _Entry, modifiers, start: int, is_question: bool) -> SentimentDriver:
+        lex = self.lexicon
+        weight = entry.value
+        for _, modifier in modifiers:
+            if modifier.kind == "intensifier":
+                weight *= modifier.value
+            else:  # a negator flips; negated praise stays firmer than negated blame (不满意 vs 不差)
+                weight = -weight * modifier.value * (lex.negate_positive if weight > 0 else lex.negate_negative)
+        if is_question and weight > 0:
+            weight *= lex.question_positive_factor
+        weight = max(-1.5, min(1.5, weight))
+        return SentimentDriver(surface, round(weight, 3), start, start + len(surface), word, [s for s, _ in modifiers])
+
+    def _apply_sarcasm(self, text: str, drivers: list[SentimentDriver]) -> None:
+        """Praise inside a sarcasm marker of a complaining utterance counts as blame."""
+        spans = [m.span() for p in self.lexicon.sarcasm for m in p.finditer(text)]
+        for d in drivers:
+            if d.weight > 0 and any(s <= d.start < e for s, e in spans):
+                d.weight = -d.weight
+                d.modifiers = ["(sarcasm)", *d.modifiers]
+        for s, e in spans:  # a marker with no lexicon word inside still counts (效率可真高啊)
+            if not any(s <= d.start < e for d in drivers):
+                drivers.append(SentimentDriver(text[s:e] + "(sarcasm)", -0.4, s, e))
+
+
+def _clauses(text: str) -> list[tuple[int, str]]:
+    out, pos = [], 0
+    for m in _CLAUSE_SPLIT.finditer(text):
+        if m.start() > pos:
+            out.append((pos, text[pos : m.start()] + m.group(0).strip()[:1]))  # keep ？ for question detection
+        pos = m.end()
+    if pos < len(text):
+        out.append((pos, text[pos:]))
+    return out
+
+
+# --- a transformers text-classification model from a local directory -----------------------------
+
+# Label names models commonly use, mapped to ours; anything else needs `label_map`.
+_KNOWN_LABELS = {
+    "negative": "negative", "neg": "negative", "负面": "negative", "消极": "negative", "1 star": "negative",
+    "2 stars": "negative", "neutral": "neutral", "neu": "neutral", "中性": "neutral", "3 stars": "neutral",
+    "positive": "positive", "pos": "positive", "正面": "positive", "积极": "positive", "4 stars": "positive",
+    "5 stars": "positive",
+}
+
+
+def parse_label_map(pairs: Sequence[str]) -> dict[str, str]:
+    """``["LABEL_0=negative", ...]`` -> {"LABEL_0": "negative", ...}."""
+    out = {}
+    for pair in pairs:
+        model_label, sep, ours = str(pair).partition("=")
+        if not sep or ours.strip() not in LABELS:
+            raise ValueError(f"label_map entry {pair!r}: write MODEL_LABEL=LABEL with LABEL one of {', '.join(LABELS)}")
+        out[model_label.strip()] = ours.strip()
+    return out
+
+
+class TransformersSentimentModel:
+    """A sequence-classification model loaded offline from a local directory.
+
+    Class probabilities are summed per mapped label; the score is
+    P(positive) - P(negative). A model without a neutral class is labelled by
+    the score thresholds instead of its argmax.
+    """
+
+    def __init__(self, path: Path, label_map: dict[str, str] | None = None, lexicon: Lexicon | None = None,
+                 negative_below: float = -0.25, positive_above: float = 0.25, batch_size: int = 16):
+        try:
+            import torch
+            from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        except ImportError as e:
+            raise RuntimeError("a transformers sentiment model needs torch and transformers: "
+                               "pip install torch==2.13.0 transformers==5.24.0") from e
+        self._torch = torch
+        self.path = Path(path)
+        self.name = str(path)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
+            self.model = AutoModelForSequenceClassification.from_pretrained(self.path, local_files_only=True)
+        except (OSError, ValueError) as e:
+            raise RuntimeError(f"sentiment model {path}: cannot load a text-classification model and tokenizer "
+                               f"from this directory ({e})") from e
+        self.model.eval()
+        id2label = {int(k): str(v) for k, v in self.model.config.id2label.items()}
+        label_map = label_map or {}
+        self.class_labels: list[str] = []
+        for idx in range(self.model.config.num_labels):
+            name = id2label.get(idx, f"LABEL_{idx}")
+            ours = label_map.get(name) or label_map.get(str(idx)) or _KNOWN_LABELS.get(name.lower())
+            if ours is None:
+                raise RuntimeError(
+                    f"sentiment model {path}: its label {name!r} has no meaning for callqa; set "
+                    f'label_map = ["{name}=negative", ...] in [checks.sentiment] (labels: {", ".join(LABELS)}); '
+                    f"the model's labels are {[id2label.get(i, f'LABEL_{i}') for i in range(self.model.config.num_labels)]}")
+            self.class_labels.append(ours)
+        self.has_neutral = "neutral" in self.class_labels
+        self.lexicon_model = LexiconSentimentModel(lexicon, negative_below, positive_above)
+        self.negative_below, self.positive_above = negative_below, positive_above
+        self.batch_size = batch_size
+
+    def classify(self, texts: Sequence[str], roles: Sequence[str]) -> list[SentimentScore]:
+        texts = [normalize_text(t) for t in texts]
+        probs: list[list[float]] = []
+        with self._torch.no_grad():
+            for i in range(0, len(texts), self.batch_size):
+                batch = self.tokenizer(texts[i : i + self.batch_size], padding=True, truncation=True,
+                                       max_length=256, return_tensors="pt")
+                probs.extend(self._torch.softmax(self.model(**batch).logits, dim=-1).tolist())
+        out = []
+        for text, role, p in zip(texts, roles, probs, strict=True):
+            per_label = dict.fromkeys(LABELS, 0.0)
+            for cls_label, prob in zip(self.class_labels, p):
+                per_label[cls_label] += prob
+            score = round(per_label["positive"] - per_label["negative"], 3)
+            if self.has_neutral:
+                label = max(per_label, key=lambda k: per_label[k])
+            else:
+                label = label_for(score, self.negative_below, self.positive_above)
+            # The classifier has no words to point at: explain with the lexicon's hits.
+            drivers = self.lexicon_model.classify_one(text, role).drivers
+            out.append(SentimentScore(label, score, drivers))
+        return out
+
+
+def _models_dir() -> Path:
+    from ..asr.models import models_dir
+
+    return models_dir()
+
+
+def _is_classifier_dir(path: Path) -> bool:
+    return path.is_dir() and (path / "config.json").is_file()
+
+
+def resolve_model_dir(spec: str) -> Path:
+    """Where a sentiment model named in the scorecard lives (see the module doc for the order)."""
+    candidates = [Path(spec).expanduser(), _models_dir() / spec]
+    for path in candidates:
+        if _is_classifier_dir(path):
+            return path
+    root = _models_dir()
+    found = sorted(p.name for p in root.iterdir() if _is_classifier_dir(p)) if root.is_dir() else []
+    raise RuntimeError(
+        f"sentiment model {spec!r} not found (looked for a directory with config.json at "
+        f"{', '.join(str(c) for c in candidates)}); valid: {', '.join([LEXICON_MODEL, *found])}")
+
+
+@lru_cache(maxsize=8)
+def load_model(spec: str = "", lexicon_path: str = "", label_map: tuple[str, ...] = (),
+               negative_below: float = -0.25, positive_above: float = 0.25) -> SentimentModel:
+    """The sentiment model a scorecard asks for; loaded once per process."""
+    lexicon = Lexicon.load(lexicon_path or None)
+    if spec in ("", LEXICON_MODEL):
+        return LexiconSentimentModel(lexicon, negative_below, positive_above)
+    return TransformersSentimentModel(resolve_model_dir(spec), parse_label_map(label_map), lexicon,
+                                      negative_below, positive_above)
