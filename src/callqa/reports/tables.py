@@ -159,6 +159,8 @@ def write_reports(conn: sqlite3.Connection, out_dir: str | Path) -> dict[str, Pa
     paths = {}
     for name, table in tables.items():
         path = out_dir / name
-        table.to_csv(path, index=False, encoding=CSV_ENCODING)
+        tmp = path.with_suffix(".csv.tmp")
+        table.to_csv(tmp, index=False, encoding=CSV_ENCODING)
+        tmp.replace(path)  # atomic: a spreadsheet open on the file never reads half of it
         paths[name] = path
     return paths
