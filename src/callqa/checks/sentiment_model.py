@@ -48,13 +48,12 @@ class SentimentDriver:
     modifiers: list[str] = field(default_factory=list)  # 不, 太 ... that changed it
     note: str = ""  # for a pattern hit, what it stands for (e.g. "repeated contact")
 
-    @property
-    def label(self) -> str:
-        return self.entry if self.entry and self.entry != self.word else self.word
-
     def describe(self) -> str:
+        """The words as a reviewer should read them: 太差, 头诉(≈投诉), 可真高啊(sarcasm)."""
         text = "".join(self.modifiers) + self.word
-        return f"{text}(≈{self.entry})" if self.entry and self.entry != self.word else text
+        if self.entry and self.entry != self.word:
+            text += f"(≈{self.entry})"
+        return f"{text}({self.note})" if self.note else text
 
 
 @dataclass
@@ -295,11 +294,10 @@ class LexiconSentimentModel:
         spans = [m.span() for p in self.lexicon.sarcasm for m in p.finditer(text)]
         for d in drivers:
             if d.weight > 0 and any(s <= d.start < e for s, e in spans):
-                d.weight = -d.weight
-                d.modifiers = ["(sarcasm)", *d.modifiers]
+                d.weight, d.note = -d.weight, "sarcasm"
         for s, e in spans:  # a marker with no lexicon word inside still counts (效率可真高啊)
             if not any(s <= d.start < e for d in drivers):
-                drivers.append(SentimentDriver(text[s:e] + "(sarcasm)", -0.4, s, e))
+                drivers.append(SentimentDriver(text[s:e], -0.4, s, e, note="sarcasm"))
 
 
 def _clauses(text: str) -> list[tuple[int, str]]:

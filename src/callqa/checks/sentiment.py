@@ -1,0 +1,152 @@
+"""sentiment: the customer's and the agent's emotion toward the service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..asr.transcript import Transcript
+from .base import CallContext, Check, CheckResult, Finding
+from .matching import PhraseCheckConfig, split_deduction, utterance_finding
+from .registry import register
+from .sentiment_model import SentimentModel, SentimentScore, label_for, load_model
+
+
+@dataclass
+class SentimentConfig(PhraseCheckConfig):
+    deduction: float = 0.0  # an upset customer is not always the agent's fault: flag, do not deduct
+    critical: bool = True  # failing flags the call for a supervisor
+    model: str = ""  # "" or "lexicon": the built-in offline model; else a local transformers model directory
+    lexicon: str = ""  # a lexicon YAML replacing the packaged one (same format)
+    label_map: list[str] = field(default_factory=list)  # for a transformers model: "MODEL_LABEL=negative" ...
+    negative_below: float = -0.25  # an utterance or call scoring at or under this is negative
+    positive_above: float = 0.25  # ... at or over this, positive
+    ending_utterances: int = 2  # the customer's last N utterances decide whether the call ends negative
+    agent_negative_fails: bool = False  # also fail when the agent's call-level label is negative
+
+
+@register
+class SentimentCheck(Check):
+    """The customer does not leave the call upset, and the agent stays civil.
+
+    Every utterance gets a label (negative / neutral / positive), a score in
+    [-1, 1] and the words that drove it. The customer's call-level score
+    weighs their emotional utterances, later ones more, so a complaint that
+    the agent turned around does not fail the call, while a call that ends in
+    anger does. Stating a problem is neutral; anger and frustration at the
+    service are negative. Customer words are never counted against the agent.
+
+    **Anti-pattern**: the customer is angry and stays angry.
+
+    .. code-block:: text
+
+        customer: 我都打了三次电话了，你们怎么还没处理好？
+        agent:    这个不归我们管，你自己去找快递公司。
+        customer: 你们这什么服务，太差了，我要投诉！
+
+    **Best practice**: the problem is stated, handled, and the customer thanks the agent.
+
+    .. code-block:: text
+
+        customer: 我的快递三天了还没到，想查一下。
+        agent:    非常抱歉，请您稍等，我帮您查询一下。
+        customer: 好的，谢谢，你们态度还不错。
+
+    The default model is a lexicon with rules for negation (不满意, 不错,
+    没问题), intensifiers (太, 非常), questions, 但是 and sarcasm, plus
+    homophone matching on pinyin; set ``model`` to a local transformers
+    text-classification directory to use a trained classifier (its drivers
+    then still come from the lexicon).
+    """
+
+    id = "sentiment"
+    name = "Customer and agent sentiment"
+    description = "Flags calls whose customer is negative overall or at the end, with the words that show it."
+    config_class = SentimentConfig
+
+    def run(self, transcript: Transcript, config: SentimentConfig, context: CallContext) -> CheckResult:
+        model = load_model(config.model, config.lexicon, tuple(config.label_map),
+                           config.negative_below, config.positive_above)
+        utterances = transcript.utterances
+        scores = model.classify([u.text or u.raw_text for u in utterances], [u.role for u in utterances]) if utterances else []
+        by_role = {role: [(i, scores[i]) for i, _ in transcript.by_role(role)] for role in ("customer", "agent")}
+        customer = call_level(by_role["customer"], config)
+        agent = call_level(by_role["agent"], config)
+        ending = call_level(by_role["customer"][-max(1, config.ending_utterances):], config, recency=False)
+        extra: dict[str, Any] = {
+            "customer": customer,
+            "agent": agent,
+            "utterances": [
+                {"index": i, "role": u.role, "label": s.label, "score": s.score, "words": s.words()}
+                for i, (u, s) in enumerate(zip(utterances, scores))
+            ],
+            "model": model.name,
+        }
+        customer_findings = self._findings(transcript, by_role["customer"], config, model)
+        agent_findings = self._findings(transcript, by_role["agent"], config, model)
+        if not by_role["customer"]:
+            extra["reason"] = "the customer does not speak in this call"
+            return CheckResult(self.id, None, 0.0, agent_findings, critical=config.critical, extra=extra)
+
+        reasons = []
+        if customer["label"] == "negative":
+            reasons.append(f"the customer is negative over the call ({customer['score']:+.2f})")
+        if ending["label"] == "negative":
+            reasons.append(f"the call ends with the customer negative ({ending['score']:+.2f})")
+        agent_fails = config.agent_negative_fails and agent["label"] == "negative"
+        if agent_fails:
+            reasons.append(f"the agent is negative over the call ({agent['score']:+.2f})")
+        extra["ending"] = ending
+        findings = sorted(customer_findings + agent_findings, key=lambda f: (f.start, f.utterance or 0))
+        if not reasons:
+            return CheckResult(self.id, True, 0.0, findings, critical=config.critical, extra=extra)
+        extra["reason"] = "; ".join(reasons)
+        # The deduction is shared by the evidence of the failure, so dismissing one gives back its share.
+        blamed = customer_findings + (agent_findings if agent_fails else [])
+        for finding, share in zip(blamed, split_deduction(config.deduction, len(blamed))):
+            finding.deduction = share
+        return CheckResult(self.id, False, config.deduction if blamed else 0.0, findings, critical=config.critical,
+                           extra=extra)
+
+    def _findings(self, transcript: Transcript, scored: list[tuple[int, SentimentScore]], config: SentimentConfig,
+                  model: SentimentModel) -> list[Finding]:
+        findings = []
+        for index, score in scored:
+            if score.label != "negative":
+                continue
+            words = score.words()
+            if words:
+                detail = f"negative: {', '.join(words)}"
+            else:  # a classifier's call that no lexicon word explains: say so rather than invent words
+                detail = f"negative (model {model.name}, {score.score:+.2f}); no lexicon word explains it"
+            if transcript.utterances[index].role == "agent":
+                detail = f"agent {detail}"
+            findings.append(utterance_finding(transcript, index, detail, 0.0, config.matching,
+                                              extra={"score": score.score, "words": words}))
+        return findings
+
+
+def call_level(scored: list[tuple[int, SentimentScore]], config: SentimentConfig, recency: bool = True) -> dict[str, Any]:
+    """One party's label and score over a call (or a stretch of it).
+
+    The mean is over the emotional (non-neutral) utterances, so a long call of
+    neutral questions does not dilute one outburst; with ``recency`` later
+    utterances weigh up to twice as much as the first, so how the call ends
+    counts more than how it began. No emotional utterance: the plain mean.
+    A party that never speaks is neutral with ``utterances: 0``.
+    """
+    if not scored:
+        return {"label": "neutral", "score": 0.0, "utterances": 0}
+    n = len(scored)
+    weighted = [
+        ((1.0 + pos / (n - 1)) if recency and n > 1 else 1.0, s.score)
+        for pos, (_, s) in enumerate(scored)
+        if s.label != "neutral"
+    ]
+    if weighted:
+        score = sum(w * x for w, x in weighted) / sum(w for w, _ in weighted)
+    else:
+        score = sum(s.score for _, s in scored) / n
+    score = round(max(-1.0, min(1.0, score)), 3)
+    return {"label": label_for(score, config.negative_below, config.positive_above), "score": score, "utterances": n}
+
