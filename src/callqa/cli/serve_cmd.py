@@ -1,0 +1,57 @@
+"""`callqa serve DIR`: the supervisors' review web app over a scored batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from . import app
+
+
+@app.command("serve")
+def serve(
+    target: Path = typer.Argument(..., help="A scored batch directory (holding callqa.sqlite) or the database file."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on. Anything but loopback needs --token."),
+    port: int = typer.Option(8765, help="Port; 0 picks a free one (the address is printed)."),
+    token: str | None = typer.Option(
+        None, envvar="CALLQA_TOKEN", help="Access token every reviewer must give once (env CALLQA_TOKEN)."
+    ),
+    reviewer: str | None = typer.Option(None, help="Record every decision under this reviewer name."),
+    mask: bool = typer.Option(True, "--mask/--no-mask", help="Mask phone, ID-card and bank-card numbers."),
+) -> None:
+    """Review flagged calls in the browser: listen, see the evidence, confirm or dismiss findings."""
+    from werkzeug.serving import make_server
+
+    from ..review import create_app, is_loopback
+
+    if not is_loopback(host) and not token:
+        typer.echo(
+            f"error: refusing to listen on {host} without an access token: anyone who can reach it could read "
+            "the calls and change scores. Set --token TOKEN (or env CALLQA_TOKEN), or keep the default 127.0.0.1.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        web = create_app(target, token=token, reviewer=reviewer, mask=mask)
+    except FileNotFoundError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    try:
+        server = make_server(host, port, web, threaded=True)
+    except OSError as e:
+        typer.echo(f"error: cannot listen on {host}:{port}: {e}", err=True)
+        raise typer.Exit(2) from e
+    shown_host = f"[{host}]" if ":" in host else host
+    typer.echo(f"callqa review: http://{shown_host}:{server.server_port}/  (database {web.config['CALLQA_DB']})")
+    if token:
+        typer.echo("access token required: sign in on the page, or open the address once with ?token=...")
+    if not mask:
+        typer.echo("warning: --no-mask: phone, ID-card and bank-card numbers are shown in full")
+    typer.echo("Ctrl+C stops the server; decisions are already saved.", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -1,0 +1,164 @@
+"""A call's transcript and findings shaped for the call page: which words to mark, and why.
+
+Findings point at an utterance (by index) and quote the words as heard. The
+page shows the normalized text, so the quoted words are looked up there
+directly, as the listed phrase that matched, or after the same normalization
+the transcript went through (Traditional -> Simplified, numerals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..asr.normalize import normalize_text
+from ..checks.base import CheckResult, Finding
+from .store import Decision
+
+# Extra finding fields that quote the exact words matched, most precise first.
+_QUOTE_KEYS = ("matched", "matched_text", "heard", "phrase_heard", "phrase", "words")
+
+
+@dataclass
+class FindingView:
+    key: str  # DOM id: "f-<fingerprint>"
+    check_id: str
+    fingerprint: str
+    start: float
+    end: float
+    role: str
+    text: str
+    detail: str
+    deduction: float
+    low_confidence: bool
+    utterance: int | None
+    extra: dict[str, Any]
+    decision: Decision | None  # the decision in force
+
+    @property
+    def state(self) -> str:
+        return self.decision.decision if self.decision else "open"
+
+
+@dataclass
+class Segment:
+    text: str
+    findings: list[str] = field(default_factory=list)  # DOM ids of the findings marking these words
+
+
+@dataclass
+class UtteranceView:
+    index: int
+    role: str
+    start: float
+    end: float
+    segments: list[Segment]
+    raw_text: str | None  # shown when it differs from the normalized text
+    confidence: float | None
+    role_confidence: float | None
+    findings: list[FindingView]
+
+    @property
+    def flagged(self) -> bool:
+        return any(f.state != "dismiss" for f in self.findings)
+
+
+@dataclass
+class CheckView:
+    check_id: str
+    passed_machine: bool | None
+    passed_now: bool | None
+    deduction_machine: float
+    deduction_now: float
+    critical: bool
+    extra: dict[str, Any]
+    findings: list[FindingView]
+
+
+def finding_views(
+    checks: dict[str, CheckResult], decisions: dict[str, Decision], mask: Callable[[str], str]
+) -> dict[str, list[FindingView]]:
+    views: dict[str, list[FindingView]] = {}
+    for check_id, result in checks.items():
+        views[check_id] = [_finding_view(check_id, f, decisions.get(f.fingerprint), mask) for f in result.findings]
+    return views
+
+
+def _finding_view(check_id: str, f: Finding, decision: Decision | None, mask: Callable[[str], str]) -> FindingView:
+    return FindingView(
+        key=f"f-{f.fingerprint}",
+        check_id=check_id,
+        fingerprint=f.fingerprint,
+        start=f.start,
+        end=f.end,
+        role=f.role,
+        text=mask(f.text),
+        detail=mask(f.detail),
+        deduction=f.deduction,
+        low_confidence=f.low_confidence,
+        utterance=f.utterance,
+        extra={k: mask(v) if isinstance(v, str) else v for k, v in f.extra.items()},
+        decision=decision,
+    )
+
+
+def _quotes(finding: FindingView) -> list[str]:
+    quotes = [str(finding.extra[k]) for k in _QUOTE_KEYS if isinstance(finding.extra.get(k), str) and finding.extra[k]]
+    if finding.text:
+        quotes += [finding.text, normalize_text(finding.text)]
+    return [q.strip() for q in quotes if q and q.strip()]
+
+
+def _spans(text: str, finding: FindingView) -> list[tuple[int, int]]:
+    for quote in _quotes(finding):
+        if quote in text:
+            spans, start = [], 0
+            while (at := text.find(quote, start)) >= 0:
+                spans.append((at, at + len(quote)))
+                start = at + len(quote)
+            return spans
+    return [(0, len(text))]  # the words could not be placed: mark the whole utterance
+
+
+def _segments(text: str, marks: list[tuple[int, int, str]]) -> list[Segment]:
+    """Split ``text`` at every mark boundary; each piece lists the findings covering it."""
+    cuts = sorted({0, len(text), *(a for a, _, _ in marks), *(b for _, b, _ in marks)})
+    segments = []
+    for a, b in zip(cuts, cuts[1:]):
+        covering = [key for lo, hi, key in marks if lo <= a and b <= hi]
+        if segments and segments[-1].findings == covering:
+            segments[-1].text += text[a:b]
+        else:
+            segments.append(Segment(text[a:b], covering))
+    return segments or [Segment(text)]
+
+
+def utterance_views(
+    transcript: list[dict[str, Any]], findings: dict[str, list[FindingView]], mask: Callable[[str], str]
+) -> list[UtteranceView]:
+    by_utterance: dict[int, list[FindingView]] = {}
+    for views in findings.values():
+        for view in views:
+            if view.utterance is not None:
+                by_utterance.setdefault(view.utterance, []).append(view)
+    out = []
+    for index, u in enumerate(transcript):
+        text = mask(u.get("text") or u.get("raw_text") or "")
+        raw = mask(u.get("raw_text") or "")
+        attached = by_utterance.get(index, [])
+        marks = [(a, b, f.key) for f in attached for a, b in _spans(text, f)]
+        out.append(
+            UtteranceView(
+                index=index,
+                role=u.get("role", ""),
+                start=float(u.get("start", 0.0)),
+                end=float(u.get("end", 0.0)),
+                segments=_segments(text, marks),
+                raw_text=raw if raw and raw != text else None,
+                confidence=u.get("confidence"),
+                role_confidence=u.get("role_confidence"),
+                findings=attached,
+            )
+        )
+    return out

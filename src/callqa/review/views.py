@@ -1,0 +1,194 @@
+"""The review app's pages and actions."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from flask import (
+    Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, session, url_for,
+)
+
+from ..reports.db import CALL_DECISIONS, FINDING_DECISIONS, record_decision
+from ..scoring.outcome import compute_outcome
+from . import store
+from .app import get_db
+from .charts import Bar, bar_chart, column_chart, score_bins
+from .evidence import CheckView, finding_views, utterance_views
+from .exports import refresh_exports, reviewed_calls_csv
+from .masking import mask_sensitive
+
+bp = Blueprint("review", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+
+AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".m4a": "audio/mp4",
+               ".ogg": "audio/ogg", ".opus": "audio/ogg", ".aac": "audio/aac"}
+COMMENT_MAX = 2000
+NAME_MAX = 80
+
+
+def _mask(text: str) -> str:
+    return mask_sensitive(text) if current_app.config["CALLQA_MASK"] else text
+
+
+def _reviewer_default() -> str:
+    return current_app.config["CALLQA_REVIEWER"] or session.get("reviewer", "")
+
+
+@bp.app_context_processor
+def _globals():
+    return {"fixed_reviewer": current_app.config["CALLQA_REVIEWER"], "reviewer_name": _reviewer_default(),
+            "masked": current_app.config["CALLQA_MASK"], "token_required": bool(current_app.config["CALLQA_TOKEN"])}
+
+
+@bp.route("/")
+def dashboard():
+    data = store.dashboard(get_db())
+    histogram = column_chart(score_bins(data.scores), title="Scores of all scored calls")
+    findings_chart = bar_chart(
+        [Bar(c, data.findings_live[c], "bad", f"{data.findings_live[c]} in force, "
+             f"{data.findings_dismissed[c]} dismissed") for c in data.check_ids],
+        title="Findings per check (dismissed ones not counted)",
+    )
+    pass_chart = bar_chart(
+        [Bar(c, round(100 * (data.pass_rates[c] or 0)), "good" if (data.pass_rates[c] or 0) >= 0.9 else "warn",
+             "not applicable" if data.pass_rates[c] is None else f"{100 * data.pass_rates[c]:.0f}% of calls passed")
+         for c in data.check_ids],
+        title="Pass rate per check, all calls", unit="%", max_value=100,
+    )
+    return render_template("dashboard.html", data=data, histogram=histogram, findings_chart=findings_chart,
+                           pass_chart=pass_chart)
+
+
+@bp.route("/queue")
+def queue():
+    flt = store.QueueFilter(
+        agent=request.args.get("agent", ""), check=request.args.get("check", ""),
+        reviewed=request.args.get("reviewed", ""), q=request.args.get("q", "").strip()[:100],
+        show=request.args.get("show", "flagged"),
+    )
+    conn = get_db()
+    calls = store.queue(conn, flt)
+    check_ids = sorted({c for call in store.all_calls(conn) for c in call.checks})
+    return render_template("queue.html", calls=calls, flt=flt, agents=store.agent_ids(conn), check_ids=check_ids)
+
+
+def _call_or_404(call_id: str) -> store.CallRecord:
+    call = store.get_call(get_db(), call_id)
+    if call is None:
+        abort(404)
+    return call
+
+
+@bp.route("/calls/<call_id>")
+def call_page(call_id: str):
+    conn = get_db()
+    call = _call_or_404(call_id)
+    latest = {fp: d for (_, fp), d in store.latest_finding_decisions(conn, call.call_id).items()}
+    dismissed = {fp for fp, d in latest.items() if d.decision == "dismiss"}
+    findings = finding_views(call.checks, latest, _mask)
+    machine = compute_outcome(call.checks, None)
+    now = compute_outcome(call.checks, None, dismissed)
+    checks = [
+        CheckView(cid, machine.passed.get(cid), now.passed.get(cid), machine.deductions.get(cid, 0.0),
+                  now.deductions.get(cid, 0.0), r.critical, r.extra, findings[cid])
+        for cid, r in call.checks.items()
+    ]
+    return render_template(
+        "call.html", call=call, checks=checks, utterances=utterance_views(call.transcript, findings, _mask),
+        history=store.decision_history(conn, call.call_id), has_audio=_audio_file(call) is not None,
+        open_findings=sum(1 for fs in findings.values() for f in fs if f.state == "open"),
+    )
+
+
+def _audio_file(call: store.CallRecord) -> Path | None:
+    """The call's recording, only as the database names it (never a path from the request)."""
+    if not call.audio_path:
+        return None
+    path = Path(call.audio_path)
+    if not path.is_absolute():
+        path = current_app.config["CALLQA_DIR"] / path
+    return path if path.is_file() else None
+
+
+@bp.route("/calls/<call_id>/audio")
+def audio(call_id: str):
+    path = _audio_file(_call_or_404(call_id))
+    if path is None:
+        abort(404)
+    mimetype = AUDIO_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    # conditional=True answers Range requests (206), which the <audio> element needs to seek.
+    return send_file(path, mimetype=mimetype, conditional=True, max_age=0)
+
+
+def _reviewer_from_form() -> str:
+    fixed = current_app.config["CALLQA_REVIEWER"]
+    if fixed:
+        return fixed
+    name = request.form.get("reviewer", "").strip()[:NAME_MAX]
+    if name:
+        session["reviewer"] = name
+    return name
+
+
+@bp.route("/calls/<call_id>/decisions", methods=["POST"])
+def decide(call_id: str):
+    call = _call_or_404(call_id)
+    decision = request.form.get("decision", "")
+    fingerprint = request.form.get("fingerprint") or None
+    comment = request.form.get("comment", "").strip()[:COMMENT_MAX] or None
+    if decision not in FINDING_DECISIONS + CALL_DECISIONS:
+        abort(400, f"unknown decision; valid: {', '.join(FINDING_DECISIONS + CALL_DECISIONS)}")
+    if decision in FINDING_DECISIONS and fingerprint not in {
+        f.fingerprint for r in call.checks.values() for f in r.findings
+    }:
+        abort(404)
+    reviewer = _reviewer_from_form()
+    anchor = f"#f-{fingerprint}" if fingerprint else ""
+    if not reviewer:
+        flash("Enter your name before deciding: every decision records who made it.", "error")
+        return redirect(url_for(".call_page", call_id=call.call_id) + anchor)
+    conn = get_db()
+    outcome = record_decision(conn, call.call_id, decision, reviewer, fingerprint=fingerprint, comment=comment)
+    refresh_exports(conn, current_app.config["CALLQA_DIR"])
+    flash(f"{_DONE[decision]} by {reviewer}. Score now {outcome.score:g}." if outcome.score is not None
+          else f"{_DONE[decision]} by {reviewer}.", "ok")
+    return redirect(url_for(".call_page", call_id=call.call_id) + anchor)
+
+
+_DONE = {"confirm": "Finding confirmed", "dismiss": "Finding dismissed as a false hit",
+         "reviewed": "Call marked reviewed", "reopen": "Call reopened"}
+
+
+@bp.route("/export/reviewed.csv")
+def export_reviewed():
+    text = reviewed_calls_csv(get_db())
+    return Response(text.encode("utf-8-sig"), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=reviewed.csv"})
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    import hmac
+
+    from .app import _token_tag
+
+    expected = current_app.config["CALLQA_TOKEN"]
+    target = request.values.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for(".dashboard")  # only same-site paths: no open redirect
+    if not expected:
+        return redirect(target)
+    if request.method == "POST":
+        offered = request.form.get("token", "")
+        if hmac.compare_digest(offered.encode(), expected.encode()):
+            session["authed"] = _token_tag(expected)
+            return redirect(target)
+        flash("Wrong token.", "error")
+        return render_template("login.html", next=target), 401
+    return render_template("login.html", next=target)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    session.clear()
+    return redirect(url_for(".login"))

@@ -1,0 +1,215 @@
+"""A small scored batch for the review app's tests: a results database written by the
+real writer (reports.db.save_calls), real WAV recordings, and calls with known findings."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from callqa.asr.transcript import Utterance
+from callqa.checks.base import CheckResult, Finding
+from callqa.reports.db import db_path, open_db, save_calls
+from callqa.scoring.outcome import compute_outcome
+from callqa.scoring.score import CallScore, assign_fingerprints
+
+FLAG_BELOW = 80.0
+SAMPLE_RATE = 8000
+CALL_SECONDS = 12.0
+PHONE = "13812345678"
+ID_CARD = "110101199003071234"
+BANK_CARD = "6222021234567890123"
+
+
+def write_wav(path: Path, seconds: float = CALL_SECONDS) -> Path:
+    """A real, seekable 8 kHz recording: a tone whose pitch steps every second, with a little noise."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    freq = 300 + 50 * np.floor(t)
+    rng = np.random.default_rng(0)
+    signal = 0.3 * np.sin(2 * np.pi * freq * t) + 0.02 * rng.standard_normal(t.size)
+    sf.write(path, signal.astype(np.float32), SAMPLE_RATE, subtype="PCM_16")
+    return path
+
+
+def _u(role: str, start: float, end: float, text: str, raw: str | None = None, confidence: float = 0.9) -> Utterance:
+    return Utterance(role=role, start=start, end=end, text=text, raw_text=raw or text, confidence=confidence)
+
+
+def _finding(u: list[Utterance], index: int, detail: str, deduction: float, **extra) -> Finding:
+    utt = u[index]
+    return Finding(utt.start, utt.end, utt.role, utt.raw_text, detail, index, deduction, extra=extra)
+
+
+def _call(call_id: str, agent_id: str, name: str, audio: Path | None, utterances: list[Utterance],
+          checks: dict[str, CheckResult], error: str | None = None) -> CallScore:
+    assign_fingerprints(call_id, checks)
+    outcome = compute_outcome(checks, FLAG_BELOW, error=error)
+    return CallScore(
+        call_id=call_id, file=f"{call_id}.wav", agent_id=agent_id, agent_name=name,
+        duration_s=CALL_SECONDS, score=outcome.score, flagged=outcome.flagged,
+        flag_reasons=outcome.flag_reasons, error=error, transcript=utterances if not error else [],
+        checks=checks if not error else {}, audio_path=audio,
+    )
+
+
+def _rude_call(audio: Path) -> CallScore:
+    """Agent A01: two banned phrases, no closing, an angry customer who gives personal numbers."""
+    u = [
+        _u("agent", 0.5, 2.5, "喂，你好，工号8023", "喂，你好，公号八零二三"),
+        _u("customer", 3.0, 5.0, f"我的电话是{PHONE}，身份证{ID_CARD}，你们这什么服务，太差了"),
+        _u("agent", 5.5, 7.0, "这个我不知道，不行"),
+        _u("customer", 7.5, 9.0, f"退款到卡号{BANK_CARD}"),
+        _u("agent", 9.5, 11.5, "不可以，就这样吧", confidence=0.35),
+    ]
+    checks = {
+        "greeting": CheckResult("greeting", True, 0.0),
+        "employee_id": CheckResult("employee_id", True, 0.0,
+                                   extra={"status": "ok", "heard_id": "8023", "expected_id": "8023"}),
+        "banned_phrases": CheckResult("banned_phrases", False, 30.0, [
+            _finding(u, 2, "agent said a banned phrase: 不知道", 10.0, phrase="不知道"),
+            _finding(u, 2, "agent said a banned phrase: 不行", 10.0, phrase="不行"),
+            _finding(u, 4, "agent said a banned phrase: 不可以", 10.0, phrase="不可以"),
+        ]),
+        "closing": CheckResult("closing", False, 5.0, [
+            Finding(9.5, 11.5, "agent", "不可以，就这样吧", "no courteous closing before the call ended", 4, 5.0),
+        ]),
+        "sentiment": CheckResult("sentiment", False, 0.0, [
+            _finding(u, 1, "customer negative: 太差了", 0.0, words="太差了"),
+        ], critical=True, extra={"customer": {"label": "negative", "score": -0.8},
+                                 "agent": {"label": "neutral", "score": 0.0}}),
+    }
+    checks["banned_phrases"].findings[2].low_confidence = True
+    return _call("call-001", "A01", "张伟", audio, u, checks)
+
+
+def _good_call(audio: Path) -> CallScore:
+    u = [
+        _u("agent", 0.3, 2.8, "您好，欢迎致电，工号8024为您服务"),
+        _u("customer", 3.0, 4.5, "我的快递三天了还没到"),
+        _u("agent", 5.0, 7.0, "请您稍等，我帮您查一下"),
+        _u("agent", 8.0, 10.0, "感谢您的耐心等待，还有其他可以帮您的吗"),
+        _u("customer", 10.2, 11.0, "没有了，谢谢"),
+        _u("agent", 11.0, 11.9, "感谢您的来电，再见"),
+    ]
+    checks = {cid: CheckResult(cid, True, 0.0) for cid in
+              ("greeting", "employee_id", "banned_phrases", "closing", "sentiment")}
+    checks["employee_id"].extra = {"status": "ok", "heard_id": "8024", "expected_id": "8024"}
+    return _call("call-002", "A02", "李娜", audio, u, checks)
+
+
+def _missing_id_call(audio: Path) -> CallScore:
+    u = [
+        _u("agent", 0.4, 2.0, "您好，请问有什么可以帮您"),
+        _u("customer", 2.5, 4.0, "我想改一下地址"),
+        _u("agent", 4.5, 6.5, "好的，还有其他问题吗？感谢您的来电"),
+    ]
+    checks = {cid: CheckResult(cid, True, 0.0) for cid in ("greeting", "banned_phrases", "closing", "sentiment")}
+    checks["employee_id"] = CheckResult("employee_id", False, 5.0, [
+        Finding(0.4, 2.0, "agent", "", "no employee ID stated in the first 30 s of agent speech", None, 5.0),
+    ], critical=True, extra={"status": "missing", "heard_id": None, "expected_id": "8023"})
+    return _call("call-003", "A01", "张伟", audio, u, checks)
+
+
+@dataclass
+class Batch:
+    out_dir: Path
+    db: Path
+    audio: Path
+
+
+def build_batch(out_dir: Path) -> Batch:
+    """Write the fixture batch into ``out_dir`` (callqa.sqlite and the recordings)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    audio_dir = out_dir / "audio"
+    audio_dir.mkdir(exist_ok=True)
+    wav = write_wav(audio_dir / "call-001.wav")
+    wav2 = write_wav(audio_dir / "call-002.wav", 12.0)
+    calls = [
+        _rude_call(wav),
+        _good_call(wav2),
+        _missing_id_call(wav),
+        _call("call-004", "A02", "李娜", None, [], {}, error="could not decode: not an audio file"),
+    ]
+    conn = open_db(db_path(out_dir))
+    try:
+        save_calls(conn, calls, scorecard_text="# fixture", flag_below=FLAG_BELOW, source="tests")
+    finally:
+        conn.close()
+    return Batch(out_dir, db_path(out_dir), wav)
+
+
+def finding_fingerprints(db: Path, call_id: str) -> dict[str, str]:
+    """phrase/check -> fingerprint, to address findings in tests."""
+    conn = open_db(db)
+    try:
+        rows = conn.execute("SELECT check_id, fingerprint, extra FROM findings WHERE call_id = ? ORDER BY id",
+                            (call_id,)).fetchall()
+    finally:
+        conn.close()
+    import json
+
+    out = {}
+    for row in rows:
+        phrase = json.loads(row["extra"]).get("phrase")
+        out[phrase or row["check_id"]] = row["fingerprint"]
+    return out
+
+
+# --- a real server in a subprocess ---------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """`callqa serve` started for real; the printed address is read back."""
+
+    def __init__(self, target: Path, *extra_args: str, env: dict[str, str] | None = None):
+        self.args = [sys.executable, "-c", "from callqa.cli import main; main()", "serve", str(target),
+                     "--port", "0", *extra_args]
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    def start(self, timeout: float = 30.0) -> "ServerProcess":
+        # stderr (the request log) goes to a file: an unread pipe would fill up and stall the server.
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=self.log, text=True, env=self.env)
+        deadline = time.monotonic() + timeout
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if line.startswith("callqa review: "):
+                self.url = line.split()[2].rstrip("/")
+                return self
+            if not line and self.proc.poll() is not None:
+                break
+        self.stop()
+        self.log.seek(0)
+        err = self.log.read()
+        raise RuntimeError(f"callqa serve did not start: {err}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self) -> "ServerProcess":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
