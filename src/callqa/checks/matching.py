@@ -16,8 +16,10 @@ fuzzy_threshold))`` edits, and none at all when ``n < fuzzy_min_chars``. With
 the defaults (0.75, 4) 再见, 不行 and 请稍等 must match exactly (characters or
 pinyin), 请您稍等 tolerates one edit, 感谢您的耐心等待 two.
 
-Punctuation and spaces are ignored when matching, and every match carries its
-span in the text searched, so evidence quotes the words the recognizer wrote.
+Punctuation and spaces are ignored when matching (Whisper punctuates at
+will), except that a short phrase never straddles punctuation (不，行 is not
+不行). Every match carries its span in the text searched, so evidence quotes
+the words the recognizer wrote.
 
 Phrase entries may spell alternatives: ``(a|b)`` is a required choice, ``[a|b]``
 or ``[a]`` an optional one. ``请[您]稍(等|候)`` stands for 请您稍等, 请您稍候,
@@ -34,8 +36,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..asr.normalize import to_half_width, to_simplified
-from ..asr.transcript import Utterance
-from .base import CheckConfig
+from ..asr.transcript import Transcript, Utterance
+from .base import CheckConfig, Finding
 
 __all__ = [
     "MatchSettings",
@@ -47,6 +49,11 @@ __all__ = [
     "find_phrases",
     "match_utterance",
     "prepare",
+    "simplify",
+    "is_low_confidence",
+    "utterance_finding",
+    "match_extra",
+    "split_deduction",
 ]
 
 TIERS = ("exact", "pinyin", "fuzzy")
@@ -171,7 +178,8 @@ class PreparedText:
         return self.positions[first_unit], self.positions[end_unit - 1] + 1
 
 
-def _simplify_per_char(text: str) -> str:
+def simplify(text: str) -> str:
+    """Simplified, half-width text of the same length as ``text``, so spans carry over."""
     converted = to_simplified(to_half_width(text))
     if len(converted) == len(text):
         return converted
@@ -184,7 +192,7 @@ def _simplify_per_char(text: str) -> str:
 def prepare(text: str) -> PreparedText:
     from pypinyin import lazy_pinyin
 
-    simple = _simplify_per_char(text)
+    simple = simplify(text)
     positions = [i for i, ch in enumerate(simple) if not _skipped(ch)]
     chars = "".join(simple[i].lower() for i in positions)
     syllables: list[str] = [""] * len(chars)
@@ -253,6 +261,10 @@ def compile_phrases(
     return _compile(tuple(entries), settings, pinyin, fuzzy)
 
 
+def _has_punctuation(text: str, start: int, end: int) -> bool:
+    return any(unicodedata.category(ch).startswith("P") for ch in text[start:end])
+
+
 def _find_all(haystack: str, needle: str) -> list[int]:
     found, i = [], haystack.find(needle)
     while i >= 0:
@@ -306,6 +318,8 @@ def find_phrases(text: str, phrases: PhraseList, source: str = "raw_text") -> li
             needle, hay = (var.units.blurred, prep.blurred) if phrases.pinyin else (var.units.chars, prep.chars)
             hits = [(2, 1.0 - d / n, a, b) for d, a, b in _fuzzy_spans(needle, hay, edits)]
         for tier, score, a, b in hits:
+            if n < settings.fuzzy_min_chars and _has_punctuation(text, *prep.span(a, b)):
+                continue  # 不，行 is two answers, not 不行: short phrases never straddle punctuation
             candidates.append((tier, -score, -(b - a), a, b, var))
     candidates.sort(key=lambda c: c[:5])
     taken: list[tuple[int, int]] = []
@@ -330,3 +344,48 @@ def match_utterance(utterance: Utterance, phrases: PhraseList) -> list[PhraseMat
 
 def is_low_confidence(utterance: Utterance, settings: MatchSettings) -> bool:
     return utterance.confidence < settings.low_confidence_below
+
+
+# --- findings -------------------------------------------------------------
+
+
+def utterance_finding(
+    transcript: Transcript,
+    index: int,
+    detail: str,
+    deduction: float,
+    settings: MatchSettings,
+    extra: dict | None = None,
+) -> Finding:
+    """A finding anchored at one utterance, quoting its raw text.
+
+    Also used for "absence" findings (no greeting, no closing): they are
+    anchored at the utterance where the words were due, and marked
+    low-confidence when that utterance is, since the words may have been said
+    and misheard.
+    """
+    u = transcript.utterances[index]
+    return Finding(
+        start=u.start,
+        end=u.end,
+        role=u.role,
+        text=u.raw_text or u.text,
+        detail=detail,
+        utterance=index,
+        deduction=deduction,
+        low_confidence=is_low_confidence(u, settings),
+        extra=dict(extra or {}),
+    )
+
+
+def match_extra(match: PhraseMatch) -> dict:
+    """What calls.jsonl says about a match: the words and where they are."""
+    return {"quote": match.quote, "span": [match.start, match.end], "match": match.tier}
+
+
+def split_deduction(total: float, parts: int) -> list[float]:
+    """Shares of a check's deduction over its findings, summing exactly to it."""
+    if parts <= 0:
+        return []
+    share = round(total / parts, 2)
+    return [round(total - share * (parts - 1), 2)] + [share] * (parts - 1)

@@ -1,0 +1,93 @@
+"""closing: the agent offers more help and signs off courteously."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..asr.transcript import Transcript
+from .base import CallContext, Check, CheckResult
+from .matching import PhraseCheckConfig, compile_phrases, match_utterance, split_deduction, utterance_finding
+from .registry import register
+
+
+@dataclass
+class ClosingConfig(PhraseCheckConfig):
+    deduction: float = 5.0
+    # The closing: the agent's last utterances, and any agent utterance
+    # starting in the call's last seconds (Whisper may split a sign-off in many).
+    window_utterances: int = 3
+    window_s: float = 20.0
+    anything_else_phrases: list[str] = field(
+        default_factory=lambda: [
+            "还有(其他|什么|别的)(问题|需要|事情|业务)",
+            "还有(其他|什么|别的)[地方]可以(帮|为)(您|你)",
+            "(请问|您)还有(其他|什么|别的)",
+            "还需要(其他|什么|别的)(帮助|服务)",
+        ],
+        metadata={"phrases": True},
+    )
+    farewell_phrases: list[str] = field(
+        default_factory=lambda: [
+            "再见",
+            "(感谢|谢谢)[您的|您](来电|致电|支持|配合|理解|耐心)",
+            "祝您",  # 祝您生活愉快 / 开车愉快 / 节日快乐
+            "欢迎[您]再次来电",
+        ],
+        metadata={"phrases": True},
+    )
+
+
+@register
+class ClosingCheck(Check):
+    """Before the call ends the agent asks whether there is anything else,
+    and closes courteously.
+
+    **Anti-pattern**: the agent just hangs up.
+
+    .. code-block:: text
+
+        agent:    好了，就这样吧。
+        agent:    行了，挂了。
+
+    **Best practice**: offer more help, thank, wish well.
+
+    .. code-block:: text
+
+        agent:    请问还有其他可以帮您的吗？
+        customer: 没有了，谢谢。
+        agent:    感谢您的来电，祝您生活愉快，再见！
+
+    A finding per missing piece, each anchored at the agent's last utterance.
+    """
+
+    id = "closing"
+    name = "Courteous closing"
+    description = "Before the call ends the agent asks if anything else is needed and closes courteously (感谢您的来电, 再见)."
+    config_class = ClosingConfig
+
+    def run(self, transcript: Transcript, config: ClosingConfig, context: CallContext) -> CheckResult:
+        agent = transcript.by_role("agent")
+        if not agent:
+            return CheckResult(self.id, None, 0.0, extra={"reason": "the agent does not speak in this call"})
+        call_end = max([transcript.duration_s] + [u.end for u in transcript.utterances])
+        last_n = {i for i, _ in agent[-max(1, config.window_utterances) :]}
+        window = [(i, u) for i, u in agent if i in last_n or u.start >= call_end - config.window_s]
+
+        pieces = {
+            "anything_else": (config.anything_else_phrases, "the agent did not ask whether there is anything else (还有其他可以帮您的吗)"),
+            "farewell": (config.farewell_phrases, "the agent did not close courteously (感谢您的来电, 再见)"),
+        }
+        missing = []
+        for piece, (entries, detail) in pieces.items():
+            phrases = compile_phrases(entries, config.matching)
+            if not any(match_utterance(u, phrases) for _, u in window):
+                missing.append((piece, detail))
+        if not missing:
+            return CheckResult(self.id, True, 0.0)
+        last_index = agent[-1][0]
+        shares = split_deduction(config.deduction, len(missing))
+        findings = [
+            utterance_finding(transcript, last_index, detail, share, config.matching, {"missing": piece})
+            for (piece, detail), share in zip(missing, shares)
+        ]
+        return CheckResult(self.id, False, config.deduction, findings)

@@ -1,0 +1,180 @@
+"""employee_id: the agent states their employee ID at the start of the call."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..asr.normalize import DIGIT_VALUES
+from ..asr.transcript import Transcript
+from .base import CallContext, Check, CheckResult
+from .matching import (
+    MatchSettings,
+    PhraseCheckConfig,
+    PhraseList,
+    compile_phrases,
+    find_phrases,
+    simplify,
+    utterance_finding,
+)
+from .registry import register
+
+# Digit characters as read aloud: 幺 is how call centres say 1, 〇 is written for 0.
+_DIGITS = "".join(DIGIT_VALUES) + "0123456789"
+_PLACE_VALUES = "十百千"
+# A run of digits; single spaces, 、 or - may separate them (八 零 二 三, 80-23).
+_DIGIT_RUN = re.compile(f"[{_DIGITS}{_PLACE_VALUES}两](?:[ 、\\-]?[{_DIGITS}{_PLACE_VALUES}两])*")
+# Between 工号 and the digits: 是/为, a colon, a space (我的工号是：8023).
+_AFTER_MARKER = re.compile(r"[\s:：是为]{0,3}")
+
+
+def parse_id(run: str) -> str | None:
+    """Digits of a spoken ID: 八零二三 / 8023 / 八 零 二 三 / 幺零零八 -> '8023' / '1008'.
+
+    A run with place values (八千零二十三) is read as a number with cn2an.
+    """
+    run = re.sub(r"[ 、\-]", "", run)
+    if not run:
+        return None
+    if any(ch in _PLACE_VALUES for ch in run):
+        try:
+            import cn2an
+
+            return str(int(cn2an.cn2an(run.replace("幺", "一"), "smart")))
+        except (ValueError, KeyError):
+            return None
+    if "两" in run:
+        return None  # 两 is a quantity word, never a digit read out one by one
+    return "".join(DIGIT_VALUES.get(ch, ch) for ch in run)
+
+
+@dataclass
+class StatedId:
+    digits: str
+    start: int  # span in the text searched
+    end: int
+
+
+def find_ids(text: str, markers: PhraseList, suffixes: PhraseList, min_digits: int, max_digits: int) -> list[StatedId]:
+    """Employee IDs stated in one utterance's text, in order.
+
+    Two forms: a marker then digits (工号八零二三, 我的工号是8023, 公号 by
+    homophone), or digits then a suffix (八零二三号客服为您服务).
+    """
+    simple = simplify(text)
+    found: list[StatedId] = []
+    for marker in find_phrases(text, markers):
+        gap = _AFTER_MARKER.match(simple, marker.end)
+        run = _DIGIT_RUN.match(simple, gap.end())
+        digits = parse_id(run.group(0)) if run else None
+        if digits and min_digits <= len(digits) <= max_digits:
+            found.append(StatedId(digits, marker.start, run.end()))
+    for run in _DIGIT_RUN.finditer(simple):
+        digits = parse_id(run.group(0))
+        if not digits or not (min_digits <= len(digits) <= max_digits):
+            continue
+        if any(s.start <= run.start() < s.end for s in found):
+            continue  # already read after a marker
+        rest = simple[run.end() : run.end() + 12]
+        lead = len(rest) - len(rest.lstrip())
+        if any(m.start == lead for m in find_phrases(rest, suffixes)):
+            found.append(StatedId(digits, run.start(), run.end() + lead + 1))
+    return sorted(found, key=lambda s: s.start)
+
+
+@dataclass
+class EmployeeIdConfig(PhraseCheckConfig):
+    deduction: float = 5.0
+    critical: bool = True
+    window_s: float = 30.0  # the opening: agent speech starting this soon after the agent's first words
+    markers: list[str] = field(default_factory=lambda: ["工号", "员工[编]号"], metadata={"phrases": True})
+    suffixes: list[str] = field(
+        default_factory=lambda: ["号(客服|话务员|坐席|专员)", "号为您服务", "号很高兴为您服务"],
+        metadata={"phrases": True},
+    )
+    min_digits: int = 3
+    max_digits: int = 8
+
+
+@register
+class EmployeeIdCheck(Check):
+    """In the opening the agent states an employee ID, and it is their own.
+
+    ``status`` is ``ok`` (stated, and equal to the roster's ID, or stated
+    with no roster ID to compare), ``mismatch`` (another ID stated) or
+    ``missing`` (none in the opening). IDs are read digit by digit (八零二三,
+    幺 for 1); 工号 matches its homophones (公号, 攻号, 宫号) by pinyin.
+
+    **Anti-pattern**: no ID, or someone else's.
+
+    .. code-block:: text
+
+        agent:    您好，请问有什么可以帮您？
+        agent:    您好，工号八零二四，很高兴为您服务。   (roster: 8023)
+
+    **Best practice**: the ID in the first sentence.
+
+    .. code-block:: text
+
+        agent:    您好，欢迎致电，工号八零二三，很高兴为您服务。
+        agent:    您好，八零二三号客服为您服务。
+    """
+
+    id = "employee_id"
+    name = "Employee ID stated"
+    description = "In the first seconds of the call the agent states their employee ID (工号八零二三)."
+    config_class = EmployeeIdConfig
+
+    def run(self, transcript: Transcript, config: EmployeeIdConfig, context: CallContext) -> CheckResult:
+        expected = parse_id(str(context.expected_employee_id).strip()) if context.expected_employee_id else None
+        extra: dict = {"status": "missing", "heard_id": None, "expected_id": expected}
+        agent = transcript.by_role("agent")
+        if not agent:
+            extra["reason"] = "the agent does not speak in this call"
+            return CheckResult(self.id, None, 0.0, extra=extra)
+
+        settings: MatchSettings = config.matching
+        markers = compile_phrases(config.markers, settings)
+        suffixes = compile_phrases(config.suffixes, settings)
+        opening_ends = agent[0][1].start + config.window_s
+        stated: list[tuple[int, str, StatedId]] = []  # (utterance, field searched, id)
+        for index, u in agent:
+            if u.start > opening_ends:
+                break
+            for source, text in (("raw_text", u.raw_text), ("text", u.text)):
+                ids = find_ids(text, markers, suffixes, config.min_digits, config.max_digits)
+                if ids:
+                    stated += [(index, source, s) for s in ids]
+                    break  # the normalized text only when the raw one says nothing
+
+        if not stated:
+            finding = utterance_finding(
+                transcript,
+                agent[0][0],
+                f"no employee ID stated in the first {config.window_s:g} s of the agent's speech",
+                config.deduction,
+                settings,
+            )
+            return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
+
+        chosen = next((s for s in stated if s[2].digits == expected), stated[0])
+        index, source, heard = chosen
+        extra["heard_id"] = heard.digits
+        if expected is None or heard.digits == expected:
+            extra["status"] = "ok"
+            if expected is None:
+                extra["note"] = f"ID {heard.digits} stated; no roster ID to compare it with"
+            return CheckResult(self.id, True, 0.0, extra=extra)
+
+        extra["status"] = "mismatch"
+        u = transcript.utterances[index]
+        quoted = getattr(u, source)
+        finding = utterance_finding(
+            transcript,
+            index,
+            f"the agent stated employee ID {heard.digits}, the roster says {expected}",
+            config.deduction,
+            settings,
+            {"heard_id": heard.digits, "quote": quoted[heard.start : heard.end], "span": [heard.start, heard.end]},
+        )
+        return CheckResult(self.id, False, config.deduction, [finding], extra=extra)

@@ -1,0 +1,74 @@
+"""greeting: the agent opens the call courteously."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..asr.transcript import Transcript
+from .base import CallContext, Check, CheckResult
+from .matching import PhraseCheckConfig, compile_phrases, match_utterance, utterance_finding
+from .registry import register
+
+
+@dataclass
+class GreetingConfig(PhraseCheckConfig):
+    deduction: float = 5.0
+    phrases: list[str] = field(
+        default_factory=lambda: [
+            "(您|你)好",
+            "欢迎(致电|来电)",
+            "很高兴为您服务",
+            "(早上|上午|中午|下午|晚上)好",
+            "感谢[您的]来电",
+        ],
+        metadata={"phrases": True},
+    )
+    window_utterances: int = 1  # how many of the agent's first utterances may hold the greeting
+
+
+@register
+class GreetingCheck(Check):
+    """The agent's first utterance greets the caller courteously.
+
+    **Anti-pattern**: the agent answers as if interrupted.
+
+    .. code-block:: text
+
+        agent:    喂，说吧。
+        customer: 我的快递三天了还没到。
+
+    **Best practice**: greet, name the line, offer help.
+
+    .. code-block:: text
+
+        agent:    您好，欢迎致电顺达客服，工号八零二三，很高兴为您服务。
+        customer: 我的快递三天了还没到。
+
+    Whisper splits speech where the speaker pauses; if the agent's first
+    segment is a bare 喂 and the greeting follows a beat later, raise
+    ``window_utterances``.
+    """
+
+    id = "greeting"
+    name = "Courteous greeting"
+    description = "The agent's first utterance greets the customer (您好, 欢迎致电 ...)."
+    config_class = GreetingConfig
+
+    def run(self, transcript: Transcript, config: GreetingConfig, context: CallContext) -> CheckResult:
+        agent = transcript.by_role("agent")
+        if not agent:
+            return CheckResult(self.id, None, 0.0, extra={"reason": "the agent does not speak in this call"})
+        phrases = compile_phrases(config.phrases, config.matching)
+        opening = agent[: max(1, config.window_utterances)]
+        for index, utterance in opening:
+            if match_utterance(utterance, phrases):
+                return CheckResult(self.id, True, 0.0)
+        first_index = opening[0][0]
+        finding = utterance_finding(
+            transcript,
+            first_index,
+            "the agent's first words are not a greeting (您好, 欢迎致电 ...)",
+            config.deduction,
+            config.matching,
+        )
+        return CheckResult(self.id, False, config.deduction, [finding])

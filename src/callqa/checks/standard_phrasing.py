@@ -1,0 +1,236 @@
+"""standard_phrasing: the standard words around a wait and after a complaint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..asr.transcript import Transcript
+from .base import CallContext, Check, CheckResult, Finding
+from .matching import (
+    PhraseCheckConfig,
+    compile_phrases,
+    match_utterance,
+    split_deduction,
+    utterance_finding,
+)
+from .registry import register
+
+
+@dataclass
+class StandardPhrasingConfig(PhraseCheckConfig):
+    deduction: float = 10.0  # shared by the findings of one call
+    # A wait: the agent announces a lookup (a cue below), or nobody speaks
+    # for wait_silence_s and then the agent does.
+    wait_silence_s: float = 3.0
+    wait_cues: list[str] = field(
+        default_factory=lambda: [
+            "查一下",
+            "(我|帮您|给您|为您|这边)(看|核实|核查|确认|查询|查看)一下",
+            "(正在|帮您|为您|给您|我)查询",
+            "(帮您|为您|给您|我)登记",
+            "核实一下",
+        ],
+        metadata={"phrases": True},
+    )
+    ask_phrases: list[str] = field(
+        default_factory=lambda: ["稍等", "稍候", "请[您]耐心等待", "请(不要|别)挂机", "等我一下"],
+        metadata={"phrases": True},
+    )
+    thanks_phrases: list[str] = field(
+        default_factory=lambda: [
+            "(感谢|谢谢)[您的|您](耐心|等待)",
+            "[让您|让你]久等了",
+        ],
+        metadata={"phrases": True},
+    )
+    thanks_window_utterances: int = 2  # the agent's first utterances after a wait
+    # A complaint: the customer says one of these.
+    complaint_cues: list[str] = field(
+        default_factory=lambda: [
+            "投诉",
+            "太差",
+            "怎么还没",
+            "生气",
+            "什么服务",
+            "什么态度",
+            "离谱",
+            "太慢",
+            "受不了",
+            "气死",
+            "搞什么",
+            "差评",
+            "垃圾",
+            "有没有搞错",
+            "太过分",
+            "骗人",
+            "不满意",
+            "烦死",
+        ],
+        metadata={"phrases": True},
+    )
+    apology_phrases: list[str] = field(
+        default_factory=lambda: ["抱歉", "对不起", "不好意思", "道歉", "歉意", "给您带来[了](不便|麻烦|困扰)"],
+        metadata={"phrases": True},
+    )
+    apology_window_utterances: int = 2  # the agent's first utterances after the complaint
+
+
+@dataclass
+class _Wait:
+    begin: int  # agent utterance that starts the wait
+    resume: int  # agent utterance that ends it
+    trigger: str  # what marked it: the cue heard, or the silence
+    waited_s: float  # the agent's silence before resuming
+
+
+def _asks_question(text: str) -> bool:
+    """A silence after the agent's own question is the customer's turn, not a wait."""
+    text = text.rstrip().rstrip("。.！!…")
+    return text.endswith(("?", "？", "吗", "呢"))
+
+
+@register
+class StandardPhrasingCheck(Check):
+    """Around a wait the agent asks the customer to hold and thanks them
+    afterwards; after a complaint the agent apologizes before resolving.
+
+    A wait is a lookup the agent announces (我帮您查一下, 登记, 核实) or a
+    silence of ``wait_silence_s`` that the agent breaks (not one right after
+    the agent's own question: that is the customer's turn). The ask (请您稍等) may
+    come in the utterance before the lookup up to the wait itself; the thanks
+    (感谢您的耐心等待, 让您久等了) in the agent's first utterances after it,
+    and only when the agent was silent for ``wait_silence_s`` or more: a lookup
+    answered at once needs no thanks. A thanks in the agent's final utterance
+    is a sign-off, not thanks for a wait, unless the wait ended right there.
+    Not applicable (``passed`` null) when nobody waited and nobody complained.
+
+    **Anti-pattern**: silent hold, no apology.
+
+    .. code-block:: text
+
+        agent:    我查一下。
+                  (12 s silence)
+        agent:    您的快递在转运中心。
+        customer: 你们这什么服务，太差了！
+        agent:    那您再等两天吧。
+
+    **Best practice**:
+
+    .. code-block:: text
+
+        agent:    我帮您查一下，请您稍等。
+                  (12 s silence)
+        agent:    感谢您的耐心等待，您的快递在转运中心。
+        customer: 你们这什么服务，太差了！
+        agent:    非常抱歉给您带来不便，我马上帮您催件。
+    """
+
+    id = "standard_phrasing"
+    name = "Standard phrasing"
+    description = "The agent asks before a wait and thanks after it (请您稍等 / 感谢您的耐心等待), and apologizes after a complaint."
+    config_class = StandardPhrasingConfig
+
+    def run(self, transcript: Transcript, config: StandardPhrasingConfig, context: CallContext) -> CheckResult:
+        agent = [i for i, _ in transcript.by_role("agent")]
+        if not agent:
+            return CheckResult(self.id, None, 0.0, extra={"reason": "the agent does not speak in this call"})
+        waits = self._waits(transcript, config, agent)
+        complaints = self._complaints(transcript, config, agent)
+        extra = {"waits": len(waits), "complaints": len(complaints)}
+        if not waits and not complaints:
+            return CheckResult(self.id, None, 0.0, extra=extra)
+
+        missing: list[tuple[int, str, dict]] = []  # (anchor utterance, detail, extra)
+        utts = transcript.utterances
+        ask = compile_phrases(config.ask_phrases, config.matching)
+        thanks = compile_phrases(config.thanks_phrases, config.matching)
+        for wait in waits:
+            before = [i for i in agent if i < wait.begin][-1:]
+            ask_window = before + [i for i in agent if wait.begin <= i < wait.resume]
+            if not any(match_utterance(utts[i], ask) for i in ask_window):
+                detail = f"the agent made the customer wait ({wait.trigger}) without asking them to (请您稍等)"
+                missing.append((wait.begin, detail, {"missing": "ask_to_wait", "trigger": wait.trigger}))
+            if wait.waited_s < config.wait_silence_s:
+                continue
+            after = [i for i in agent if i >= wait.resume][: max(1, config.thanks_window_utterances)]
+            after = [i for i in after if i == wait.resume or i != agent[-1]]  # the sign-off is no thanks for a wait
+            if not any(match_utterance(utts[i], thanks) for i in after):
+                detail = f"after a {wait.waited_s:.0f} s wait the agent did not thank the customer (感谢您的耐心等待)"
+                missing.append((wait.resume, detail, {"missing": "thanks_for_waiting", "waited_s": round(wait.waited_s, 1)}))
+
+        apology = compile_phrases(config.apology_phrases, config.matching)
+        for complaint_index, cue in complaints:
+            replies = [i for i in agent if i > complaint_index][: max(1, config.apology_window_utterances)]
+            if not any(match_utterance(utts[i], apology) for i in replies):
+                detail = f"the customer complained ({cue['complaint']}) and the agent did not apologize (抱歉, 对不起)"
+                missing.append((replies[0], detail, {"missing": "apology", "complaint_utterance": complaint_index, **cue}))
+
+        if not missing:
+            return CheckResult(self.id, True, 0.0, extra=extra)
+        shares = split_deduction(config.deduction, len(missing))
+        findings: list[Finding] = [
+            utterance_finding(transcript, index, detail, share, config.matching, fextra)
+            for (index, detail, fextra), share in zip(missing, shares)
+        ]
+        return CheckResult(self.id, False, config.deduction, findings, extra=extra)
+
+    @staticmethod
+    def _waits(transcript: Transcript, config: StandardPhrasingConfig, agent: list[int]) -> list[_Wait]:
+        utts = transcript.utterances
+
+        def next_agent(i: int) -> int | None:
+            return next((j for j in agent if j > i), None)
+
+        def silence_before(j: int) -> float:
+            prev = [i for i in agent if i < j]
+            return utts[j].start - utts[prev[-1]].end if prev else 0.0
+
+        found: list[_Wait] = []
+        # Silences nobody filled that the agent then broke.
+        latest_end = None
+        for k, u in enumerate(utts):
+            if latest_end is not None and u.role == "agent" and u.start - latest_end >= config.wait_silence_s:
+                begin = max((i for i in agent if i < k), default=None)
+                if begin is not None and not (begin == k - 1 and _asks_question(utts[begin].raw_text)):
+                    found.append(_Wait(begin, k, f"{u.start - latest_end:.0f} s silence", silence_before(k)))
+            latest_end = u.end if latest_end is None else max(latest_end, u.end)
+        # Lookups the agent announced.
+        cues = compile_phrases(config.wait_cues, config.matching, fuzzy=False)
+        for i in agent:
+            hits = match_utterance(utts[i], cues)
+            resume = next_agent(i)
+            if hits and resume is not None:
+                found.append(_Wait(i, resume, f"said {hits[0].quote}", silence_before(resume)))
+
+        # One wait may show as a cue and a silence (我查一下 ... 请稍等 ... silence): merge
+        # when the second starts before the first ended, or right at its end
+        # if the first had no silence of its own.
+        found.sort(key=lambda w: (w.begin, w.resume))
+        merged: list[_Wait] = []
+        for w in found:
+            last = merged[-1] if merged else None
+            if last and (w.begin < last.resume or (w.begin == last.resume and last.waited_s < config.wait_silence_s)):
+                if w.resume > last.resume:
+                    last.resume, last.waited_s = w.resume, w.waited_s
+                if "silence" in w.trigger and "silence" not in last.trigger:
+                    last.trigger = f"{last.trigger}, then {w.trigger}"
+                continue
+            merged.append(_Wait(w.begin, w.resume, w.trigger, w.waited_s))
+        return merged
+
+    @staticmethod
+    def _complaints(transcript: Transcript, config: StandardPhrasingConfig, agent: list[int]) -> list[tuple[int, dict]]:
+        """(customer utterance, cue) per complaint the agent could answer;
+        complaints before the same agent reply count once."""
+        cues = compile_phrases(config.complaint_cues, config.matching, fuzzy=False)
+        complaints: list[tuple[int, dict]] = []
+        answered_by: set[int] = set()
+        for k, u in transcript.by_role("customer"):
+            hits = match_utterance(u, cues)
+            reply = next((i for i in agent if i > k), None)
+            if not hits or reply is None or reply in answered_by:
+                continue  # a complaint as the call's last words cannot be answered
+            answered_by.add(reply)
+            # The complaint is another utterance than the finding's: no span into the finding's text.
+            complaints.append((k, {"cue": hits[0].phrase, "complaint": hits[0].quote}))
+        return complaints

@@ -1,0 +1,210 @@
+"""The scorecard: which checks run, their phrases, windows, deductions and flags.
+
+A scorecard is a TOML file. The packaged ``default_scorecard.toml`` holds every
+default; a user's file overrides it key by key, so it lists only what it
+changes. Each ``[checks.<id>]`` section is validated against that check's
+``config_class`` (a dataclass): unknown check ids and keys are rejected with
+the valid ones listed, values must have the key's type, numbers must not be
+negative, and phrase lists must parse. Every error names its key::
+
+    checks.banned_phrases.deduction: expected a number, got 'ten'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..checks.base import CheckConfig
+from ..checks.matching import MatchSettings, expand_phrase
+from ..checks.registry import load_checks
+
+__all__ = ["Scorecard", "ScorecardError", "load_scorecard", "parse_scorecard", "default_scorecard_text"]
+
+DEFAULT_SCORECARD = "default_scorecard.toml"
+_TOP_LEVEL_KEYS = ("name", "description", "flag_below", "matching", "checks")
+
+
+class ScorecardError(ValueError):
+    """A scorecard that cannot be used; ``errors`` lists every problem, each naming its key."""
+
+    def __init__(self, errors: str | list[str], source: str | None = None):
+        self.errors = [errors] if isinstance(errors, str) else list(errors)
+        self.source = source
+        if len(self.errors) == 1:
+            message = f"{source}: {self.errors[0]}" if source else self.errors[0]
+        else:
+            message = (f"{source}:" if source else "scorecard errors:") + "".join(f"\n  {e}" for e in self.errors)
+        super().__init__(message)
+
+
+@dataclass
+class Scorecard:
+    name: str = "default"
+    flag_below: float = 80.0  # a call scoring below this is flagged
+    matching: MatchSettings = field(default_factory=MatchSettings)
+    checks: dict[str, CheckConfig] = field(default_factory=dict)  # in scorecard order, disabled ones included
+    description: str = ""
+    source: str = "<default>"  # the file it came from
+    text: str = ""  # that file's TOML, kept with results so a score can be explained later
+
+    @property
+    def enabled(self) -> list[str]:
+        return [check_id for check_id, config in self.checks.items() if config.enabled]
+
+
+def default_scorecard_text() -> str:
+    return resources.files(__package__).joinpath(DEFAULT_SCORECARD).read_text(encoding="utf-8")
+
+
+def load_scorecard(path: Path | str | None = None) -> Scorecard:
+    """The packaged default (``path`` None), or a user's file over it."""
+    default_text = default_scorecard_text()
+    default = _parse_toml(default_text, f"<packaged {DEFAULT_SCORECARD}>")
+    if path is None:
+        return parse_scorecard(default, source="<default>", text=default_text)
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScorecardError(f"cannot read scorecard: {e}", str(path)) from e
+    return parse_scorecard(_parse_toml(text, str(path)), base=default, source=str(path), text=text)
+
+
+def _parse_toml(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScorecardError(f"not valid TOML: {e}", source) from e
+
+
+def parse_scorecard(
+    data: dict[str, Any], base: dict[str, Any] | None = None, source: str = "<dict>", text: str = ""
+) -> Scorecard:
+    """Build a scorecard from parsed TOML, layered over ``base`` when given."""
+    errors: list[str] = []
+    checks = load_checks()
+
+    for key in data:
+        if key not in _TOP_LEVEL_KEYS:
+            errors.append(f"{key}: unknown key; valid: {', '.join(_TOP_LEVEL_KEYS)}")
+    merged = _merge(base or {}, data)
+
+    name = _value(merged, "name", str, "name", errors, "default")
+    description = _value(merged, "description", str, "description", errors, "")
+    flag_below = _value(merged, "flag_below", float, "flag_below", errors, 80.0)
+    if isinstance(flag_below, float) and not 0 <= flag_below <= 100:
+        errors.append(f"flag_below: must be between 0 and 100, got {flag_below:g}")
+
+    matching = _build(MatchSettings, _table(merged, "matching", "matching", errors), "matching", errors)
+    if isinstance(matching, MatchSettings):
+        if not 0 < matching.fuzzy_threshold <= 1:
+            errors.append(f"matching.fuzzy_threshold: must be in (0, 1], got {matching.fuzzy_threshold:g}")
+        if not 0 <= matching.low_confidence_below <= 1:
+            errors.append(f"matching.low_confidence_below: must be in [0, 1], got {matching.low_confidence_below:g}")
+
+    sections = _table(merged, "checks", "checks", errors)
+    configs: dict[str, CheckConfig] = {}
+    for check_id, section in sections.items():
+        if check_id not in checks:
+            errors.append(f"checks.{check_id}: unknown check; valid: {', '.join(checks)}")
+            continue
+        if not isinstance(section, dict):
+            errors.append(f"checks.{check_id}: expected a table, got {section!r}")
+            continue
+        config = _build(checks[check_id].config_class, section, f"checks.{check_id}", errors)
+        if config is not None:
+            configs[check_id] = config
+    for check_id, cls in checks.items():  # a check the files do not mention runs with its own defaults
+        if check_id not in sections:
+            configs[check_id] = cls.config_class()
+
+    if errors:
+        raise ScorecardError(errors, source)
+    for config in configs.values():
+        if any(f.name == "matching" for f in dataclasses.fields(config)):
+            config.matching = matching  # type: ignore[attr-defined]
+    return Scorecard(name, flag_below, matching, configs, description, source, text)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; any other value in ``over`` replaces the base's."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _table(data: dict[str, Any], key: str, where: str, errors: list[str]) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        errors.append(f"{where}: expected a table, got {value!r}")
+        return {}
+    return value
+
+
+_TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}
+
+
+def _value(data: dict[str, Any], key: str, typ: Any, where: str, errors: list[str], default: Any) -> Any:
+    if key not in data:
+        return default
+    ok, value = _coerce(data[key], typ)
+    if not ok:
+        expected = "a list of strings" if typ == list[str] else _TYPE_NAMES.get(typ, str(typ))
+        errors.append(f"{where}: expected {expected}, got {data[key]!r}")
+        return default
+    return value
+
+
+def _coerce(value: Any, typ: Any) -> tuple[bool, Any]:
+    if typ is bool:
+        return isinstance(value, bool), value
+    if isinstance(value, bool):
+        return False, value  # TOML true is not a number
+    if typ is int:
+        return isinstance(value, int), value
+    if typ is float:
+        return isinstance(value, (int, float)), float(value) if isinstance(value, (int, float)) else value
+    if typ is str:
+        return isinstance(value, str), value
+    if typ == list[str]:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value), value
+    return False, value
+
+
+def _build(cls: type, section: dict[str, Any], where: str, errors: list[str]) -> Any:
+    """An instance of the dataclass ``cls`` from a TOML table, errors naming ``where.key``."""
+    hints = typing.get_type_hints(cls)
+    keys = [f.name for f in dataclasses.fields(cls) if f.metadata.get("toml", True)]
+    values: dict[str, Any] = {}
+    before = len(errors)
+    for key, raw in section.items():
+        if key not in keys:
+            errors.append(f"{where}.{key}: unknown key; valid: {', '.join(keys)}")
+            continue
+        value = _value(section, key, hints[key], f"{where}.{key}", errors, None)
+        if value is None:
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            errors.append(f"{where}.{key}: must not be negative, got {value:g}")
+            continue
+        field_ = next(f for f in dataclasses.fields(cls) if f.name == key)
+        if field_.metadata.get("phrases"):
+            for i, entry in enumerate(value):
+                try:
+                    expand_phrase(entry)
+                except ValueError as e:
+                    errors.append(f"{where}.{key}[{i}]: {e}")
+        values[key] = value
+    if len(errors) > before:
+        return None
+    return cls(**values)
