@@ -72,7 +72,7 @@ class SentimentCheck(Check):
         by_role = {role: [(i, scores[i]) for i, _ in transcript.by_role(role)] for role in ("customer", "agent")}
         customer = call_level(by_role["customer"], config)
         agent = call_level(by_role["agent"], config)
-        ending = call_level(by_role["customer"][-max(1, config.ending_utterances):], config, recency=False)
+        ending = call_level(by_role["customer"][-max(1, config.ending_utterances):], config)
         extra: dict[str, Any] = {
             "customer": customer,
             "agent": agent,
