@@ -1,0 +1,64 @@
+"""`callqa scorecard check FILE` validates a scorecard; `callqa scorecard show` prints the default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import app
+
+scorecard_app = typer.Typer(
+    help="Validate a scorecard, or print the default one to start from.",
+    no_args_is_help=True,
+)
+app.add_typer(scorecard_app, name="scorecard")
+
+INVALID = 1
+
+
+@scorecard_app.command("check")
+def check(file: Path = typer.Argument(..., help="A scorecard TOML file (overrides the default key by key).")) -> None:
+    """Validate FILE: print OK and what it will run, or every error by key."""
+    from ..scoring.scorecard import ScorecardError, load_scorecard
+
+    out, err = Console(), Console(stderr=True)
+    try:
+        scorecard = load_scorecard(file)
+    except ScorecardError as e:
+        err.print(f"[bold red]{file}: {len(e.errors)} error{'s' if len(e.errors) > 1 else ''}[/]", highlight=False)
+        for line in e.errors:
+            err.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(INVALID) from None
+
+    table = Table(title=f"{scorecard.name}: flag calls below {scorecard.flag_below:g}", title_justify="left")
+    for column in ("check", "enabled", "critical", "deduction", "settings"):
+        table.add_column(column, justify="right" if column == "deduction" else "left")
+    for check_id, config in scorecard.checks.items():
+        settings = [k for k in vars(config) if k not in ("enabled", "critical", "deduction", "matching")]
+        table.add_row(
+            check_id,
+            "yes" if config.enabled else "no",
+            "yes" if config.critical else "no",
+            f"{config.deduction:g}",
+            ", ".join(settings),
+        )
+    out.print(f"[bold green]OK[/] {file}", highlight=False)
+    out.print(table)
+    m = scorecard.matching
+    out.print(
+        f"matching: pinyin={'on' if m.pinyin else 'off'}, fuzzy={'on' if m.fuzzy else 'off'} "
+        f"(threshold {m.fuzzy_threshold:g}, phrases of {m.fuzzy_min_chars}+ characters), "
+        f"low confidence below {m.low_confidence_below:g}",
+        highlight=False,
+    )
+
+
+@scorecard_app.command("show")
+def show() -> None:
+    """Print the packaged default scorecard (TOML), to copy and edit."""
+    from ..scoring.scorecard import default_scorecard_text
+
+    typer.echo(default_scorecard_text(), nl=False)
