@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from importlib import resources
 from pathlib import Path
 
 import typer
@@ -14,15 +13,8 @@ from rich.table import Table
 from . import app
 
 USAGE_ERROR = 2  # bad roster, scorecard, manifest or option
-GATE_FAILED = 1  # --fail-under: some call scored below the bar or could not be scored
+GATE_FAILED = 1  # --fail-under: a call scored below the bar or was not scored; or the model failed to load
 FLAGGED_SHOWN = 10
-
-
-def _scorecard_text(path: Path | None) -> str:
-    """The TOML the batch is scored with, kept in the database beside the results."""
-    if path is not None:
-        return path.read_text(encoding="utf-8")
-    return resources.files("callqa.scoring").joinpath("default_scorecard.toml").read_text(encoding="utf-8")
 
 
 def _usage_error(console: Console, message: str) -> typer.Exit:
@@ -102,9 +94,8 @@ def score_command(
         raise _usage_error(errors, str(e)) from None
     try:
         card = load_scorecard(scorecard)
-        card_text = _scorecard_text(scorecard)
-    except ScorecardError as e:
-        raise _usage_error(errors, f"{scorecard or 'default scorecard'}: {e}") from None
+    except ScorecardError as e:  # the message names the file and the key
+        raise _usage_error(errors, str(e)) from None
     try:
         options = AsrOptions.build(backend=backend, model=model)
     except ValueError as e:
@@ -123,13 +114,19 @@ def score_command(
         )
 
     out.mkdir(parents=True, exist_ok=True)
-    results = transcribe_batch(calls, options, out / "transcripts", workers=workers, use_cache=not no_cache, progress=True)
+    try:
+        results = transcribe_batch(calls, options, out, workers=workers, use_cache=not no_cache, progress=True)
+    except ValueError as e:  # an unknown model name: the message lists the valid ones
+        raise _usage_error(errors, str(e)) from None
+    except RuntimeError as e:  # the model could not load, so no call could be transcribed
+        errors.print(f"[bold red]error:[/] {e}", highlight=False)
+        raise typer.Exit(GATE_FAILED) from None
     scores = [score_call(result, card, agents) for result in results]
 
     calls_path = write_calls_jsonl(out / CALLS_FILENAME, scores)
     conn = open_db(db_path(out))
     try:
-        save_calls(conn, scores, card_text, card.flag_below, source=str(input))
+        save_calls(conn, scores, card.text, card.flag_below, source=str(input))
         reports = write_reports(conn, out)
         failed = [s for s in scores if s.error]
         cached = sum(1 for r in results if r.transcript and r.transcript.info and r.transcript.info.cached)
