@@ -5,7 +5,7 @@
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=zh 2>/dev/null)" ] || ! command -v fc-list >/dev/null 2>&1; then
+if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
   missing+=(fonts-wqy-microhei)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
