@@ -45,6 +45,8 @@ class TranscriptionInfo:
     language: str = "zh"
     elapsed_s: float = 0.0  # wall time of ASR; 0 when served from the cache
     cached: bool = False
+    # What the pipeline decided on its own, e.g. a stereo layout on a mono file processed as mono.
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass

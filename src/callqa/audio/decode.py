@@ -220,8 +220,11 @@ def _resample(samples: np.ndarray, source_rate: int) -> np.ndarray:
     return np.ascontiguousarray(out.T if out.ndim == 2 else out[None, :], dtype=np.float32)
 
 
-def load_audio(path: Path | str) -> DecodedAudio:
-    """Decode ``path`` to float32 channels at 16 kHz; raise AudioDecodeError if it can't be trusted."""
+def load_audio(path: Path | str, sha256: str | None = None) -> DecodedAudio:
+    """Decode ``path`` to float32 channels at 16 kHz; raise AudioDecodeError if it can't be trusted.
+
+    ``sha256``: the file's hash when the caller already has it (saves reading the file twice).
+    """
     path = Path(path)
     if not path.exists():
         raise AudioDecodeError(path, "no such file")
@@ -272,7 +275,7 @@ def load_audio(path: Path | str) -> DecodedAudio:
         source_sample_rate=rate,
         source_channels=samples.shape[0],
         codec=codec,
-        sha256=file_sha256(path),
+        sha256=sha256 or file_sha256(path),
         bad_packets=bad,
         container=container_name,
     )

@@ -19,6 +19,7 @@ from . import models_cmd  # noqa: E402,F401
 from . import report_cmd  # noqa: E402,F401
 from . import score_cmd  # noqa: E402,F401
 from . import scorecard_cmd  # noqa: E402,F401
+from . import transcribe_cmd  # noqa: E402,F401
 from . import serve_cmd  # noqa: E402,F401
 # --- end sub-commands ---
 
