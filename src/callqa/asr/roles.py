@@ -1,0 +1,97 @@
+"""Speaker roles: who said each utterance, agent or customer.
+
+Stereo recordings carry one party per channel, so the manifest's layout says
+who is who (``role_confidence`` 1.0). Mono recordings are handled in
+roles_mono.py from voices and words.
+"""
+
+from __future__ import annotations
+
+from .backends.base import AsrSegment
+from .filters import confidence_from_logprob, content_key
+from .normalize import normalize_text
+from .roles_mono import mono_utterances
+from .transcript import CHANNEL_LAYOUTS, ROLES, Utterance
+
+__all__ = ["stereo_utterances", "mono_utterances", "layout_roles", "utterance_from_segment"]
+
+# Line echo: the agent's voice leaking into the customer's channel (or back)
+# is transcribed twice. Two utterances on different channels that overlap
+# this much in time and say nearly the same words are one utterance.
+_ECHO_MIN_OVERLAP = 0.5  # share of the shorter utterance
+_ECHO_MIN_SIMILARITY = 80.0  # rapidfuzz ratio of their content
+_ECHO_MIN_CHARS = 3  # two short 好的 at once are two people
+
+
+def layout_roles(layout: str) -> tuple[str, ...]:
+    """Roles by channel index for a stereo layout: 'customer,agent' -> ('customer', 'agent')."""
+    roles = tuple(part.strip() for part in layout.split(","))
+    stereo = [x for x in CHANNEL_LAYOUTS if x != "mono"]
+    if layout == "mono" or sorted(roles) != sorted(ROLES):
+        raise ValueError(f"not a stereo channel layout: {layout!r}; valid: {', '.join(stereo)}")
+    return roles
+
+
+def utterance_from_segment(seg: AsrSegment, role: str, channel: int | None, role_confidence: float = 1.0) -> Utterance:
+    raw = seg.text.strip()
+    return Utterance(
+        role=role,
+        start=round(seg.start, 3),
+        end=round(seg.end, 3),
+        text=normalize_text(raw),
+        raw_text=raw,
+        confidence=confidence_from_logprob(seg.avg_logprob),
+        role_confidence=role_confidence,
+        channel=channel,
+    )
+
+
+def _overlap_share(a: Utterance, b: Utterance) -> float:
+    shorter = min(a.end - a.start, b.end - b.start)
+    if shorter <= 0:
+        return 0.0
+    return max(0.0, min(a.end, b.end) - max(a.start, b.start)) / shorter
+
+
+def _drop_echoes(utterances: list[Utterance]) -> list[Utterance]:
+    """Keep the clearer copy of words heard on both channels at once."""
+    from rapidfuzz import fuzz
+
+    dropped: set[int] = set()
+    for i, a in enumerate(utterances):
+        for j in range(i + 1, len(utterances)):
+            b = utterances[j]
+            if b.start >= a.end:
+                break  # sorted by start: nothing later overlaps a
+            if a.channel == b.channel or i in dropped or j in dropped:
+                continue
+            ka, kb = content_key(a.text), content_key(b.text)
+            if min(len(ka), len(kb)) < _ECHO_MIN_CHARS or _overlap_share(a, b) < _ECHO_MIN_OVERLAP:
+                continue
+            if fuzz.ratio(ka, kb) >= _ECHO_MIN_SIMILARITY:
+                dropped.add(j if a.confidence >= b.confidence else i)
+    return [u for k, u in enumerate(utterances) if k not in dropped]
+
+
+def stereo_utterances(per_channel: dict[int, list[AsrSegment]], layout: str) -> list[Utterance]:
+    """Utterances of a stereo call, merged across channels and sorted by start.
+
+    ``per_channel`` maps a channel index to that channel's segments (after
+    drop_hallucinations); ``layout`` says who is on which channel
+    ('agent,customer': channel 0 is the agent). Channels the layout does not
+    name are an error, not a guess. Segments with no words left after
+    normalization are skipped, and an echo of one channel's speech on the
+    other is kept once (the copy Whisper was surer of).
+    """
+    roles = layout_roles(layout)
+    extra = sorted(set(per_channel) - set(range(len(roles))))
+    if extra:
+        raise ValueError(f"layout {layout!r} names channels 0..{len(roles) - 1}; got segments for channel(s) {extra}")
+    utterances = [
+        utterance_from_segment(seg, roles[channel], channel)
+        for channel, segments in per_channel.items()
+        for seg in segments
+        if content_key(seg.text)
+    ]
+    utterances.sort(key=lambda u: (u.start, u.end, u.channel))
+    return _drop_echoes(utterances)

@@ -1,0 +1,206 @@
+"""Speaker roles: stereo layouts, text evidence, mono voices + words.
+
+Mono tests use synthetic voices (pulse trains through formant filters, two
+pitches and vocal tracts) so they run in seconds; roles on the real sample
+calls are tested in test_asr_roles_samples at the bottom once samples exist.
+"""
+
+import numpy as np
+import pytest
+from scipy.signal import lfilter
+
+from callqa.asr.backends.base import AsrSegment, AsrWord
+from callqa.asr.roles import layout_roles, mono_utterances, stereo_utterances
+from callqa.asr.roles_mono import split_into_pieces
+from callqa.asr.roles_text import text_role_evidence
+
+SR = 16000
+
+
+def seg(text, start, end, logprob=-0.2, words=()):
+    return AsrSegment(start, end, text, logprob, 0.01, 1.2, list(words))
+
+
+# --- stereo ---------------------------------------------------------------
+
+
+def test_stereo_agent_customer_layout_merges_by_time_and_normalizes():
+    per_channel = {
+        0: [seg("您好，歡迎致電，工號八零二三為您服務。", 0.0, 3.0), seg("請您稍等。", 6.0, 7.0)],
+        1: [seg("你好，我的快递还没到。", 3.5, 5.5)],
+    }
+    out = stereo_utterances(per_channel, "agent,customer")
+    assert [(u.role, u.channel) for u in out] == [("agent", 0), ("customer", 1), ("agent", 0)]
+    assert out[0].text == "您好，欢迎致电，工号8023为您服务。"
+    assert out[0].raw_text == "您好，歡迎致電，工號八零二三為您服務。"
+    assert all(u.role_confidence == 1.0 for u in out)
+    assert out[0].confidence == pytest.approx(np.exp(-0.2))
+
+
+def test_stereo_customer_agent_layout_reverses_roles():
+    out = stereo_utterances({0: [seg("喂？", 0, 1)], 1: [seg("您好。", 1, 2)]}, "customer,agent")
+    assert [(u.role, u.text) for u in out] == [("customer", "喂？"), ("agent", "您好。")]
+
+
+def test_stereo_drops_echo_keeps_the_clearer_copy_and_real_overlap():
+    per_channel = {
+        0: [seg("好的，我帮您查一下订单。", 5.0, 7.0, logprob=-0.1), seg("好的", 9.0, 9.5)],
+        1: [seg("好的，我帮你查一下订单", 5.1, 7.1, logprob=-0.9), seg("好的", 9.1, 9.6)],
+    }
+    out = stereo_utterances(per_channel, "agent,customer")
+    assert [(u.role, u.text) for u in out] == [
+        ("agent", "好的，我帮您查一下订单。"),
+        ("agent", "好的"),
+        ("customer", "好的"),  # both said a short 好的 at once: two people
+    ]
+
+
+def test_stereo_skips_empty_text_and_handles_empty_channels():
+    assert stereo_utterances({0: [seg(" 。", 0, 1)], 1: []}, "agent,customer") == []
+    assert stereo_utterances({}, "agent,customer") == []
+
+
+@pytest.mark.parametrize("layout", ["mono", "agent", "agent,agent", "left,right", ""])
+def test_stereo_rejects_bad_layouts(layout):
+    with pytest.raises(ValueError, match="valid: agent,customer, customer,agent"):
+        stereo_utterances({0: []}, layout)
+
+
+def test_stereo_rejects_channels_the_layout_does_not_name():
+    with pytest.raises(ValueError, match="channel"):
+        stereo_utterances({0: [], 2: [seg("您好", 0, 1)]}, "agent,customer")
+
+
+def test_layout_roles():
+    assert layout_roles("customer,agent") == ("customer", "agent")
+
+
+# --- text evidence ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,sign",
+    [
+        ("您好，欢迎致电客服中心，工号8023为您服务。", 1),
+        ("您好，欢迎至电客服中心，公号8023为您服务。", 1),  # homophones Whisper writes
+        ("请您稍等，我帮您查一下。", 1),
+        ("感谢您的来电，祝您生活愉快。", 1),
+        ("还有其它可以帮您的吗？", 1),
+        ("我的快递三天了还没到，你们怎么回事？", -1),
+        ("你们这什么服务，太差了，我要投诉！", -1),
+        ("你帮我查一下吧。", -1),
+        ("好的。", 0),
+        ("谢谢，再见。", 0),
+    ],
+)
+def test_text_role_evidence_sign(text, sign):
+    assert np.sign(text_role_evidence(text)) == sign
+
+
+# --- mono: synthetic voices -------------------------------------------------
+
+HIGH = dict(f0=210, formants=[(600, 90), (1500, 120), (2700, 200)])
+LOW = dict(f0=115, formants=[(450, 80), (1100, 110), (2400, 180)])
+
+
+def synth_voice(duration, f0, formants, rng):
+    t = np.arange(int(duration * SR)) / SR
+    f = f0 * (1 + 0.08 * np.sin(2 * np.pi * 0.7 * t + rng.uniform(0, 6)) + 0.04 * np.sin(2 * np.pi * 4 * t))
+    y = (np.diff(np.floor(np.cumsum(f) / SR), prepend=0) > 0).astype(float)  # glottal pulses
+    for fc, bw in formants:  # vocal tract resonances
+        r = np.exp(-np.pi * bw / SR)
+        y = lfilter([1 - r], [1, -2 * r * np.cos(2 * np.pi * fc / SR), r * r], y)
+    y *= 0.5 + 0.5 * np.clip(np.sin(2 * np.pi * 4 * t + rng.uniform(0, 6)), 0, None)  # syllables
+    return (0.3 * y / (np.abs(y).max() + 1e-9)).astype(np.float32)
+
+
+def synth_call(turns, voices, seed=0):
+    """turns: [(speaker, seconds, text)]; returns audio and one segment per turn."""
+    rng = np.random.default_rng(seed)
+    parts, segments, t = [np.zeros(int(0.3 * SR), np.float32)], [], 0.3
+    for speaker, dur, text in turns:
+        parts.append(synth_voice(dur, rng=rng, **voices[speaker]))
+        segments.append(seg(text, t, t + dur))
+        gap = 0.5 * rng.uniform(0.6, 1.4)
+        parts.append(np.zeros(int(gap * SR), np.float32))
+        t += dur + gap
+    audio = np.concatenate(parts)
+    return audio + rng.normal(0, 0.003, len(audio)).astype(np.float32), segments
+
+
+CALL = [
+    ("agent", 3.0, "您好，欢迎致电客服中心，工号8023为您服务。"),
+    ("customer", 2.5, "你好，我的快递三天了还没到。"),
+    ("agent", 2.0, "好的，请您稍等，我帮您查一下。"),
+    ("customer", 1.5, "单号是123456。"),
+    ("agent", 3.0, "感谢您的耐心等待，快递明天送到。"),
+    ("customer", 1.0, "好的。"),
+    ("agent", 1.2, "好的。"),
+    ("customer", 1.2, "那太好了。"),
+    ("agent", 1.0, "还有其他可以帮您的吗？"),
+    ("customer", 1.5, "没有了，谢谢。"),
+]
+TRUTH = [speaker for speaker, _, _ in CALL]
+
+
+@pytest.mark.parametrize("agent_voice,customer_voice", [(HIGH, LOW), (LOW, HIGH)], ids=["agent-high", "agent-low"])
+def test_mono_roles_follow_voices_and_service_phrasing(agent_voice, customer_voice):
+    audio, segments = synth_call(CALL, {"agent": agent_voice, "customer": customer_voice})
+    out = mono_utterances(segments, audio, SR)
+    assert [u.role for u in out] == TRUTH
+    # Neutral words (好的) get their role from the voice, confidently.
+    assert out[5].role_confidence > 0.8 and out[6].role_confidence > 0.8
+    assert all(u.channel is None for u in out)
+    assert out[0].text.endswith("工号8023为您服务。")
+
+
+def test_mono_without_service_phrasing_uses_who_speaks_first_with_low_confidence():
+    neutral = [(speaker, dur, "好的。") for speaker, dur, _ in CALL]
+    audio, segments = synth_call(neutral, {"agent": HIGH, "customer": LOW})
+    out = mono_utterances(segments, audio, SR)
+    assert [u.role for u in out] == TRUTH  # the first speaker is taken as the agent
+    assert max(u.role_confidence for u in out) < 0.8  # ...but that is weak evidence, and says so
+
+
+def test_mono_voice_and_text_disagreeing_lowers_role_confidence():
+    turns = list(CALL)
+    turns[7] = ("customer", 1.2, "请您稍等。")  # a customer using agent phrasing
+    audio, segments = synth_call(turns, {"agent": HIGH, "customer": LOW})
+    out = mono_utterances(segments, audio, SR)
+    agreeing = mono_utterances(*reversed(synth_call(CALL, {"agent": HIGH, "customer": LOW})), SR)
+    assert out[7].role_confidence < agreeing[7].role_confidence
+    assert out[7].role_confidence < 0.9
+
+
+def test_mono_one_voice_takes_its_role_from_the_words():
+    turns = [("agent", 2.5, "您好，欢迎致电，工号8023为您服务。"), ("agent", 2.0, "喂？"), ("agent", 2.0, "请问能听到吗？"),
+             ("agent", 2.0, "好的。"), ("agent", 2.5, "感谢您的来电，再见。")]  # fmt: skip
+    audio, segments = synth_call(turns, {"agent": HIGH})
+    out = mono_utterances(segments, audio, SR)
+    assert {u.role for u in out} == {"agent"}
+
+
+def test_mono_splits_a_segment_that_spans_a_voice_change():
+    audio, segments = synth_call(CALL[:4], {"agent": HIGH, "customer": LOW})
+    a, b = segments[2], segments[3]  # agent "好的，请您稍等…" then customer "单号是…"
+    words = [AsrWord(a.start, a.start + 0.8, "好的，", 0.9), AsrWord(a.start + 0.8, a.end, "请您稍等，我帮您查一下。", 0.9),
+             AsrWord(b.start, b.end, "单号是123456。", 0.9)]  # fmt: skip
+    merged = seg(a.text + b.text, a.start, b.end, words=words)
+    out = mono_utterances(segments[:2] + [merged], audio, SR)
+    assert [u.role for u in out] == ["agent", "customer", "agent", "customer"]
+    assert out[2].raw_text == "好的，请您稍等，我帮您查一下。"
+    assert out[3].start == pytest.approx(b.start, abs=1e-3)
+
+
+def test_split_without_word_times_shares_time_by_characters():
+    pieces = split_into_pieces([seg("您好。请问有什么可以帮到您？", 0.0, 12.0)])
+    assert [p.raw for p in pieces] == ["您好。", "请问有什么可以帮到您？"]
+    assert pieces[0].end == pytest.approx(2.0)
+    assert pieces[1].start == pytest.approx(2.0) and pieces[1].end == pytest.approx(12.0)
+
+
+def test_mono_empty_and_silent():
+    assert mono_utterances([], np.zeros(SR, np.float32), SR) == []
+    out = mono_utterances([seg("您好，请问有什么可以帮您？", 0.0, 1.0)], np.zeros(SR, np.float32), SR)
+    assert [u.role for u in out] == ["agent"]  # no voice to go by: the words decide
+    assert out[0].role_confidence < 0.99
