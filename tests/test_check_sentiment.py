@@ -210,8 +210,18 @@ def test_low_confidence_asr_marks_the_finding():
 
 
 def test_unknown_model_fails_listing_valid_ones(tmp_path):
-    with pytest.raises(RuntimeError, match="lexicon"):
-        run(transcript(("customer", "好的")), model=str(tmp_path / "no-such-model"))
+    with pytest.raises(ValueError, match="checks.sentiment.model: .*valid: lexicon"):
+        SentimentConfig(model=str(tmp_path / "no-such-model"))
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [("negative_threshold", 0.0, "negative_threshold: must be in"), ("ending_utterances", 0, "ending_utterances"),
+     ("lexicon", "no/such.yaml", "lexicon: no such file"), ("label_map", ["LABEL_0"], "MODEL_LABEL=LABEL")],
+)
+def test_config_errors_name_the_key(key, value, message):
+    with pytest.raises(ValueError, match=message):
+        SentimentConfig(**{key: value})
 
 
 # --- a transformers model, built here ------------------------------------------------------------

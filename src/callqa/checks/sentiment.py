@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..asr.transcript import Transcript
 from .base import CallContext, Check, CheckResult, Finding
 from .matching import PhraseCheckConfig, split_deduction, utterance_finding
 from .registry import register
-from .sentiment_model import SentimentModel, SentimentScore, label_for, load_model
+from .sentiment_model import (LEXICON_MODEL, SentimentModel, SentimentScore, label_for, load_model, parse_label_map,
+                              resolve_model_dir)
 
 
 @dataclass
@@ -19,10 +21,32 @@ class SentimentConfig(PhraseCheckConfig):
     model: str = ""  # "" or "lexicon": the built-in offline model; else a local transformers model directory
     lexicon: str = ""  # a lexicon YAML replacing the packaged one (same format)
     label_map: list[str] = field(default_factory=list)  # for a transformers model: "MODEL_LABEL=negative" ...
-    negative_below: float = -0.25  # an utterance or call scoring at or under this is negative
-    positive_above: float = 0.25  # ... at or over this, positive
+    negative_threshold: float = 0.25  # an utterance or call scoring -0.25 or lower is negative
+    positive_threshold: float = 0.25  # ... +0.25 or higher, positive
     ending_utterances: int = 2  # the customer's last N utterances decide whether the call ends negative
     agent_negative_fails: bool = False  # also fail when the agent's call-level label is negative
+
+    def __post_init__(self) -> None:
+        # Checked when the scorecard is built, so a bad value fails `callqa scorecard check`, not every call.
+        where = "checks.sentiment"
+        for key in ("negative_threshold", "positive_threshold"):
+            if not 0 < getattr(self, key) <= 1:
+                raise ValueError(f"{where}.{key}: must be in (0, 1], got {getattr(self, key):g}")
+        if self.ending_utterances < 1:
+            raise ValueError(f"{where}.ending_utterances: must be at least 1, got {self.ending_utterances}")
+        if self.lexicon and not Path(self.lexicon).is_file():
+            raise ValueError(f"{where}.lexicon: no such file {self.lexicon!r}")
+        parse_label_map(self.label_map)  # raises naming the bad entry
+        if self.model not in ("", LEXICON_MODEL):
+            try:
+                resolve_model_dir(self.model)
+            except RuntimeError as e:
+                raise ValueError(f"{where}.model: {e}") from e
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(score at or under which negative, score at or over which positive)"""
+        return -self.negative_threshold, self.positive_threshold
 
 
 @register
@@ -65,8 +89,7 @@ class SentimentCheck(Check):
     config_class = SentimentConfig
 
     def run(self, transcript: Transcript, config: SentimentConfig, context: CallContext) -> CheckResult:
-        model = load_model(config.model, config.lexicon, tuple(config.label_map),
-                           config.negative_below, config.positive_above)
+        model = load_model(config.model, config.lexicon, tuple(config.label_map), *config.bounds)
         utterances = transcript.utterances
         scores = model.classify([u.text or u.raw_text for u in utterances], [u.role for u in utterances]) if utterances else []
         by_role = {role: [(i, scores[i]) for i, _ in transcript.by_role(role)] for role in ("customer", "agent")}
@@ -118,7 +141,7 @@ class SentimentCheck(Check):
             if words:
                 detail = f"negative: {', '.join(words)}"
             else:  # a classifier's call that no lexicon word explains: say so rather than invent words
-                detail = f"negative (model {model.name}, {score.score:+.2f}); no lexicon word explains it"
+                detail = f"negative (model {model.name}); no lexicon word explains it"
             if transcript.utterances[index].role == "agent":
                 detail = f"agent {detail}"
             findings.append(utterance_finding(transcript, index, detail, 0.0, config.matching,
@@ -126,12 +149,12 @@ class SentimentCheck(Check):
         return findings
 
 
-def call_level(scored: list[tuple[int, SentimentScore]], config: SentimentConfig, recency: bool = True) -> dict[str, Any]:
+def call_level(scored: list[tuple[int, SentimentScore]], config: SentimentConfig) -> dict[str, Any]:
     """One party's label and score over a call (or a stretch of it).
 
     The mean is over the emotional (non-neutral) utterances, so a long call of
-    neutral questions does not dilute one outburst; with ``recency`` later
-    utterances weigh up to twice as much as the first, so how the call ends
+    neutral questions does not dilute one outburst; later utterances weigh up
+    to twice as much as the first, so how the call (or the stretch) ends
     counts more than how it began. No emotional utterance: the plain mean.
     A party that never speaks is neutral with ``utterances: 0``.
     """
@@ -139,7 +162,7 @@ def call_level(scored: list[tuple[int, SentimentScore]], config: SentimentConfig
         return {"label": "neutral", "score": 0.0, "utterances": 0}
     n = len(scored)
     weighted = [
-        ((1.0 + pos / (n - 1)) if recency and n > 1 else 1.0, s.score)
+        ((1.0 + pos / (n - 1)) if n > 1 else 1.0, s.score)
         for pos, (_, s) in enumerate(scored)
         if s.label != "neutral"
     ]
@@ -148,5 +171,5 @@ def call_level(scored: list[tuple[int, SentimentScore]], config: SentimentConfig
     else:
         score = sum(s.score for _, s in scored) / n
     score = round(max(-1.0, min(1.0, score)), 3)
-    return {"label": label_for(score, config.negative_below, config.positive_above), "score": score, "utterances": n}
+    return {"label": label_for(score, *config.bounds), "score": score, "utterances": n}
 
