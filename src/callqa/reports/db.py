@@ -18,6 +18,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -220,11 +221,7 @@ def _upsert_call(conn: sqlite3.Connection, call: "CallScore", batch_id: int, now
 
 
 def _utterance_dict(utterance: Any) -> dict[str, Any]:
-    if isinstance(utterance, dict):
-        return utterance
-    from dataclasses import asdict
-
-    return asdict(utterance)
+    return utterance if isinstance(utterance, dict) else asdict(utterance)
 
 
 def dismissed_fingerprints(conn: sqlite3.Connection, call_id: str) -> set[str]:
@@ -243,7 +240,11 @@ def load_check_results(conn: sqlite3.Connection, call_id: str) -> dict[str, Chec
     row = conn.execute("SELECT checks FROM calls WHERE call_id = ?", (call_id,)).fetchone()
     if row is None:
         raise KeyError(f"no call {call_id!r} in the results database")
-    return {check_id: CheckResult.from_dict(check_id, data) for check_id, data in json.loads(row["checks"]).items()}
+    return _check_results(row["checks"])
+
+
+def _check_results(checks_json: str) -> dict[str, CheckResult]:
+    return {check_id: CheckResult.from_dict(check_id, data) for check_id, data in json.loads(checks_json).items()}
 
 
 def call_outcome(conn: sqlite3.Connection, call_id: str) -> ScoreOutcome:
@@ -254,11 +255,8 @@ def call_outcome(conn: sqlite3.Connection, call_id: str) -> ScoreOutcome:
     row = conn.execute("SELECT error, checks FROM calls WHERE call_id = ?", (call_id,)).fetchone()
     if row is None:
         raise KeyError(f"no call {call_id!r} in the results database")
-    results = {
-        check_id: CheckResult.from_dict(check_id, data) for check_id, data in json.loads(row["checks"]).items()
-    }
     return compute_outcome(
-        results,
+        _check_results(row["checks"]),
         _flag_below_for(conn, call_id),
         dismissed=dismissed_fingerprints(conn, call_id),
         error=row["error"],
