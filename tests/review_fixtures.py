@@ -65,7 +65,7 @@ def _rude_call(audio: Path) -> CallScore:
     u = [
         _u("agent", 0.5, 2.5, "喂，你好，工号8023", "喂，你好，公号八零二三"),
         _u("customer", 3.0, 5.0, f"我的电话是{PHONE}，身份证{ID_CARD}，你们这什么服务，太差了"),
-        _u("agent", 5.5, 7.0, "这个我不知道，不行"),
+        _u("agent", 5.5, 7.0, "这个我不知道，不行", "這個我不知道，不行"),
         _u("customer", 7.5, 9.0, f"退款到卡号{BANK_CARD}"),
         _u("agent", 9.5, 11.5, "不可以，就这样吧", confidence=0.35),
     ]
@@ -74,15 +74,19 @@ def _rude_call(audio: Path) -> CallScore:
         "employee_id": CheckResult("employee_id", True, 0.0,
                                    extra={"status": "ok", "heard_id": "8023", "expected_id": "8023"}),
         "banned_phrases": CheckResult("banned_phrases", False, 30.0, [
-            _finding(u, 2, "agent said a banned phrase: 不知道", 10.0, phrase="不知道"),
-            _finding(u, 2, "agent said a banned phrase: 不行", 10.0, phrase="不行"),
-            _finding(u, 4, "agent said a banned phrase: 不可以", 10.0, phrase="不可以"),
+            # extra fields as banned_phrases writes them: the listed phrase, the words heard and where
+            _finding(u, 2, "agent said a banned phrase: 不知道", 10.0, phrase="不知道", quote="不知道",
+                     span=[3, 6], match="exact"),
+            _finding(u, 2, "agent said a banned phrase: 不行", 10.0, phrase="不行", quote="不行", span=[7, 9],
+                     match="exact"),
+            _finding(u, 4, "agent said a banned phrase: 不可以", 10.0, phrase="不可以", quote="不可以",
+                     span=[0, 3], match="exact"),
         ]),
         "closing": CheckResult("closing", False, 5.0, [
             Finding(9.5, 11.5, "agent", "不可以，就这样吧", "no courteous closing before the call ended", 4, 5.0),
         ]),
         "sentiment": CheckResult("sentiment", False, 0.0, [
-            _finding(u, 1, "customer negative: 太差了", 0.0, words="太差了"),
+            _finding(u, 1, "negative: 什么服务, 太差了", 0.0, score=-0.8, words=["什么服务", "太差了"]),
         ], critical=True, extra={"customer": {"label": "negative", "score": -0.8},
                                  "agent": {"label": "neutral", "score": 0.0}}),
     }

@@ -183,3 +183,30 @@ def test_rescoring_keeps_decisions_on_findings_that_still_exist(client, batch):
     page = client.get("/calls/call-001").get_data(as_text=True)
     assert score_in(page, "review-score") == "75"
     assert f'class="finding state-dismiss" id="f-{fps["不知道"]}"' in page
+
+
+def test_evidence_marks_quotes_words_and_traditional_text():
+    from callqa.review.evidence import finding_views, utterance_views
+    from callqa.checks.base import CheckResult, Finding
+
+    transcript = [
+        {"role": "agent", "start": 0.0, "end": 2.0, "text": "您好，这个我不知道", "raw_text": "您好，這個我不知道"},
+        {"role": "customer", "start": 2.0, "end": 4.0, "text": "什么服务，太差了", "raw_text": "什么服务，太差了"},
+        {"role": "agent", "start": 4.0, "end": 5.0, "text": "再见", "raw_text": "再見"},
+    ]
+    checks = {
+        "banned_phrases": CheckResult("banned_phrases", False, 10, [
+            Finding(0, 2, "agent", "您好，這個我不知道", "banned", 0, 10, fingerprint="a",
+                    extra={"phrase": "不知道", "quote": "不知道"})]),
+        "sentiment": CheckResult("sentiment", False, 0, [
+            Finding(2, 4, "customer", "什么服务，太差了", "negative", 1, fingerprint="b",
+                    extra={"words": ["什么服务", "太差了"]})]),
+        "closing": CheckResult("closing", False, 5, [
+            Finding(4, 5, "agent", "再見", "no closing question", 2, 5, fingerprint="c")]),
+    }
+    views = utterance_views(transcript, finding_views(checks, {}, str), str)
+    marked = [[(s.text, s.findings) for s in v.segments if s.findings] for v in views]
+    assert marked[0] == [("不知道", ["f-a"])]
+    assert marked[1] == [("什么服务", ["f-b"]), ("太差了", ["f-b"])]
+    assert marked[2] == [("再见", ["f-c"])]  # no quote: the whole (normalized) utterance
+    assert views[0].raw_text == "您好，這個我不知道" and views[2].raw_text == "再見"

@@ -181,3 +181,22 @@ def test_decisions_only_for_findings_of_that_call(batch):
     bad = client.post("/calls/call-002/decisions", data={"csrf_token": csrf, "decision": "delete", "reviewer": "x"})
     assert bad.status_code == 400
     assert _decisions(batch) == 0
+
+
+def test_only_loopback_host_names_without_a_token(batch):
+    """DNS rebinding: a page whose own name resolves to 127.0.0.1 sends that name as Host."""
+    client = create_app(batch.out_dir).test_client()
+    assert client.get("/", headers={"Host": "127.0.0.1:8765"}).status_code == 200
+    assert client.get("/", headers={"Host": "localhost:8765"}).status_code == 200
+    assert client.get("/", headers={"Host": "evil.example:8765"}).status_code == 400
+    assert client.get("/calls/call-001/audio", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_pages_forbid_framing_and_foreign_scripts(batch):
+    client = create_app(batch.out_dir, token=TOKEN).test_client()
+    assert client.get("/static/review.css").status_code == 200  # the sign-in page needs its stylesheet
+    response = client.get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Referrer-Policy"] == "no-referrer"

@@ -19,6 +19,12 @@ SECRET_FILENAME = ".callqa-review-secret"  # beside the database; keeps sessions
 PUBLIC_ENDPOINTS = {"review.login", "static"}  # reachable without the token (the stylesheet is not secret)
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
+# Everything comes from this server: no CDN, no inline script; charts are inline SVG markup.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
+       "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+
+
 def resolve_db_path(target: str | Path) -> Path:
     """``callqa serve DIR``: DIR is a scored batch directory or the database file itself."""
     path = Path(target)
@@ -88,9 +94,21 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # a review can take longer than an hour; the token is bound to the session
         MAX_CONTENT_LENGTH=64 * 1024,  # forms only
-        JSON_AS_ASCII=False,
+        # Without a token the app trusts whoever reaches it, so only on loopback names: a web page
+        # that rebinds its own DNS name to 127.0.0.1 sends its name as Host and gets 400.
+        TRUSTED_HOSTS=None if token else list(LOOPBACK_NAMES),
     )
     CSRFProtect(app)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")  # no clicking decisions through a frame
+        response.headers.setdefault("Referrer-Policy", "no-referrer")  # never leak ?token= onwards
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")  # scores change with every decision
+        return response
 
     @app.before_request
     def _require_token():

@@ -16,8 +16,9 @@ from ..asr.normalize import normalize_text
 from ..checks.base import CheckResult, Finding
 from .store import Decision
 
-# Extra finding fields that quote the exact words matched, most precise first.
-_QUOTE_KEYS = ("matched", "matched_text", "heard", "phrase_heard", "phrase", "words")
+# Extra finding fields that quote the words matched, most precise first: the checks write
+# "quote" (the words as heard) and "phrase" (the listed phrase); sentiment writes "words" (a list).
+_QUOTE_KEYS = ("quote", "phrase", "words")
 
 
 @dataclass
@@ -103,22 +104,34 @@ def _finding_view(check_id: str, f: Finding, decision: Decision | None, mask: Ca
     )
 
 
-def _quotes(finding: FindingView) -> list[str]:
-    quotes = [str(finding.extra[k]) for k in _QUOTE_KEYS if isinstance(finding.extra.get(k), str) and finding.extra[k]]
-    if finding.text:
-        quotes += [finding.text, normalize_text(finding.text)]
-    return [q.strip() for q in quotes if q and q.strip()]
+def _quote_groups(finding: FindingView) -> list[list[str]]:
+    """Candidate words to mark, in order of precision; each group is tried as a whole."""
+    groups = []
+    for key in _QUOTE_KEYS:
+        value = finding.extra.get(key)
+        words = [value] if isinstance(value, str) else [w for w in value if isinstance(w, str)] \
+            if isinstance(value, list) else []
+        words = [w.strip() for w in words if w and w.strip()]
+        if words:
+            groups.append(words)
+            groups.append([normalize_text(w) for w in words])  # the page shows normalized text
+    return groups
+
+
+def _find_all(text: str, word: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    while word and (at := text.find(word, start)) >= 0:
+        spans.append((at, at + len(word)))
+        start = at + len(word)
+    return spans
 
 
 def _spans(text: str, finding: FindingView) -> list[tuple[int, int]]:
-    for quote in _quotes(finding):
-        if quote in text:
-            spans, start = [], 0
-            while (at := text.find(quote, start)) >= 0:
-                spans.append((at, at + len(quote)))
-                start = at + len(quote)
+    for words in _quote_groups(finding):
+        spans = [span for word in words for span in _find_all(text, word)]
+        if spans:
             return spans
-    return [(0, len(text))]  # the words could not be placed: mark the whole utterance
+    return [(0, len(text))]  # the words could not be placed (or the finding is about the whole utterance)
 
 
 def _segments(text: str, marks: list[tuple[int, int, str]]) -> list[Segment]:

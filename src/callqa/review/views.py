@@ -18,7 +18,7 @@ from .evidence import CheckView, finding_views, utterance_views
 from .exports import refresh_exports, reviewed_calls_csv
 from .masking import mask_sensitive
 
-bp = Blueprint("review", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+bp = Blueprint("review", __name__, template_folder="templates")
 
 AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".m4a": "audio/mp4",
                ".ogg": "audio/ogg", ".opus": "audio/ogg", ".aac": "audio/aac"}
