@@ -1,0 +1,130 @@
+"""scoring/scorecard.py and `callqa scorecard`: the default, layering, errors that name the key."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+
+import pytest
+from typer.testing import CliRunner
+
+from callqa.asr.transcript import Transcript, Utterance
+from callqa.checks.base import CallContext, CheckResult
+from callqa.checks.registry import CHECKS, load_checks, run_checks
+from callqa.cli import app
+from callqa.scoring.scorecard import ScorecardError, default_scorecard_text, load_scorecard
+
+MY_CHECKS = ("greeting", "employee_id", "standard_phrasing", "banned_phrases", "closing")
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "card.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_default_scorecard_loads_in_order_with_the_penalty_table():
+    card = load_scorecard(None)
+    assert list(card.checks) == [*MY_CHECKS, "sentiment"]
+    assert card.flag_below == 80
+    assert card.checks["employee_id"].deduction == 5  # 未按客服规范报工号，一次扣5分
+    assert card.checks["banned_phrases"].deduction == 10  # 不当言词 per occurrence
+    assert {c for c, cfg in card.checks.items() if cfg.critical} == {"employee_id", "banned_phrases", "sentiment"}
+    assert card.checks["banned_phrases"].matching is card.matching
+    assert card.text == default_scorecard_text()
+
+
+@pytest.mark.parametrize("check_id", MY_CHECKS)
+def test_config_class_defaults_equal_the_packaged_toml(check_id):
+    # Two places hold the defaults; this keeps them from drifting apart.
+    section = tomllib.loads(default_scorecard_text())["checks"][check_id]
+    defaults = load_checks()[check_id].config_class()
+    for key, value in section.items():
+        assert getattr(defaults, key) == value, key
+    toml_keys = {f.name for f in dataclasses.fields(defaults) if f.metadata.get("toml", True)}
+    assert toml_keys == set(section), "every key is in the default file, documented"
+
+
+def test_a_user_file_overrides_key_by_key(tmp_path):
+    card = load_scorecard(write(tmp_path, 'flag_below = 70\n[checks.banned_phrases]\nphrases = ["没办法"]\n'))
+    assert card.flag_below == 70
+    assert card.checks["banned_phrases"].phrases == ["没办法"]
+    assert card.checks["banned_phrases"].deduction == 10  # untouched keys keep the default
+    assert card.checks["closing"].farewell_phrases == load_scorecard(None).checks["closing"].farewell_phrases
+
+
+def test_disabled_checks_do_not_run(tmp_path):
+    card = load_scorecard(write(tmp_path, "[checks.sentiment]\nenabled = false\n[checks.closing]\nenabled = false\n"))
+    transcript = Transcript("c", "c.wav", None, "agent,customer", 3, [Utterance("agent", 0, 3, "您好", "您好", 0.9)])
+    results = run_checks(transcript, card, CallContext("c"))
+    assert list(results) == ["greeting", "employee_id", "standard_phrasing", "banned_phrases"]
+    assert results["employee_id"].critical is True and results["greeting"].critical is False
+
+
+def test_a_check_that_raises_is_reported_not_fatal(monkeypatch):
+    card = load_scorecard(None)
+
+    def boom(self, transcript, config, context):
+        raise RuntimeError("model file missing")
+
+    monkeypatch.setattr(CHECKS["closing"], "run", boom)
+    transcript = Transcript("c", "c.wav", None, "agent,customer", 3, [Utterance("agent", 0, 3, "喂", "喂", 0.9)])
+    results = run_checks(transcript, card, CallContext("c"))
+    assert results["closing"] == CheckResult("closing", None, 0.0, [], False, {"error": "RuntimeError: model file missing"})
+    assert results["greeting"].passed is False  # the others still ran
+
+
+@pytest.mark.parametrize(
+    "text,error",
+    [
+        ('[checks.banned_phrases]\ndeduction = "ten"\n', "checks.banned_phrases.deduction: expected a number, got 'ten'"),
+        ("[checks.banned_phrases]\ndeduction = true\n", "checks.banned_phrases.deduction: expected a number, got True"),
+        ("[checks.closing]\ndeduction = -5\n", "checks.closing.deduction: must not be negative, got -5"),
+        ("[checks.greetings]\nenabled = true\n", "checks.greetings: unknown check; valid: "),
+        ("[checks.greeting]\ncolour = 1\n", "checks.greeting.colour: unknown key; valid: enabled, deduction, critical"),
+        ('[checks.greeting]\nphrases = "您好"\n', "checks.greeting.phrases: expected a list of strings, got '您好'"),
+        ('[checks.greeting]\nphrases = ["您好", "(欢迎"]\n', "checks.greeting.phrases[1]: unbalanced"),
+        ('[checks.employee_id]\nmin_digits = 3.5\n', "checks.employee_id.min_digits: expected a whole number, got 3.5"),
+        ("[checks.greeting]\nmatching = 1\n", "checks.greeting.matching: unknown key"),
+        ("[matching]\nfuzzy_threshold = 1.5\n", "matching.fuzzy_threshold: must be in (0, 1], got 1.5"),
+        ("[matching]\nfuzzy = 1\n", "matching.fuzzy: expected true or false, got 1"),
+        ("flag_below = 120\n", "flag_below: must be between 0 and 100, got 120"),
+        ("threshold = 80\n", "threshold: unknown key; valid: name, description, flag_below, matching, checks"),
+        ("checks = 3\n", "checks: expected a table, got 3"),
+        ("[checks\n", "not valid TOML"),
+    ],
+)
+def test_errors_name_the_key(tmp_path, text, error):
+    with pytest.raises(ScorecardError) as e:
+        load_scorecard(write(tmp_path, text))
+    assert any(error in line for line in e.value.errors), e.value.errors
+
+
+def test_all_errors_are_reported_at_once(tmp_path):
+    with pytest.raises(ScorecardError) as e:
+        load_scorecard(write(tmp_path, '[checks.greeting]\ndeduction = "x"\n[checks.closing]\nwindow_s = -1\n'))
+    assert len(e.value.errors) == 2
+    assert "card.toml" in str(e.value)
+
+
+def test_a_missing_file_is_a_scorecard_error(tmp_path):
+    with pytest.raises(ScorecardError, match="cannot read scorecard"):
+        load_scorecard(tmp_path / "nope.toml")
+
+
+def test_cli_check_ok_and_errors(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(app, ["scorecard", "check", str(write(tmp_path, "[checks.closing]\ndeduction = 3\n"))])
+    assert ok.exit_code == 0, ok.output
+    assert "OK" in ok.output and "closing" in ok.output and "employee_id" in ok.output
+
+    bad = runner.invoke(app, ["scorecard", "check", str(write(tmp_path, '[checks.banned_phrases]\ndeduction = "ten"\n'))])
+    assert bad.exit_code == 1
+    assert "checks.banned_phrases.deduction: expected a number, got 'ten'" in bad.output
+
+
+def test_cli_show_prints_a_scorecard_that_checks(tmp_path):
+    shown = CliRunner().invoke(app, ["scorecard", "show"])
+    assert shown.exit_code == 0
+    assert shown.output == default_scorecard_text()
+    assert list(load_scorecard(write(tmp_path, shown.output)).checks) == list(load_scorecard(None).checks)
