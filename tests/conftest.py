@@ -63,3 +63,23 @@ def make_audio(tmp_path: Path) -> Callable[..., Path]:
         return write_audio(tmp_path / name, signal, rate, codec)
 
     return make
+
+
+# --- asr models/backends: the embedded Whisper base and both loaded backends (session-wide) ---
+
+
+@pytest.fixture(scope="session")
+def embedded_model():
+    """The embedded default model, assembled into the user's cache once (as the product does)."""
+    from callqa.asr.models import resolve_model
+
+    return resolve_model("base")
+
+
+@pytest.fixture(scope="session")
+def asr_backends(embedded_model):
+    """{'faster-whisper': backend, 'openai-whisper': backend} on the embedded base; loaded once per session."""
+    from callqa.asr.backends import load_backend
+    from callqa.asr.options import AsrOptions
+
+    return {name: load_backend(AsrOptions(backend=name)) for name in ("faster-whisper", "openai-whisper")}
