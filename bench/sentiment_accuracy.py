@@ -1,11 +1,14 @@
 """Accuracy of a sentiment model on the labelled utterances in tests/data.
 
-    python bench/sentiment_accuracy.py [--model lexicon|models/DIR] [--split dev|heldout|all] [--errors]
+    python bench/sentiment_accuracy.py [--model lexicon|models/DIR] [--split dev|heldout|heldout2|all] [--errors]
 
 Prints accuracy, per-class precision / recall / F1 and a confusion matrix
-(rows: QA staff's label, columns: the model's). The ``dev`` rows were written
-before the lexicon; the ``heldout`` rows after it, and the lexicon was never
-changed to fit them.
+(rows: QA staff's label, columns: the model's), per split:
+
+- ``dev``: written before the lexicon, which was then written with them in view;
+- ``heldout``: written after the first lexicon (first measured: 0.721); a later
+  coverage pass of the lexicon saw its errors, so it is no longer held out;
+- ``heldout2``: written after that pass and never tuned on: the honest figure.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_f
 
 from callqa.checks.sentiment_model import LABELS, load_model
 
+SPLITS = ("dev", "heldout", "heldout2")
 LABELLED = Path(__file__).resolve().parent.parent / "tests" / "data" / "sentiment_labelled.csv"
 
 
@@ -54,11 +58,11 @@ def evaluate(model_spec: str = "", split: str = "all") -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="", help='"lexicon" (default) or a transformers model directory')
-    parser.add_argument("--split", default="all", choices=["all", "dev", "heldout"])
+    parser.add_argument("--split", default="all", choices=["all", *SPLITS])
     parser.add_argument("--errors", action="store_true", help="list the utterances the model got wrong")
     args = parser.parse_args()
     console = Console()
-    splits = ["dev", "heldout", "all"] if args.split == "all" else [args.split]
+    splits = [*SPLITS, "all"] if args.split == "all" else [args.split]
     for split in splits:
         result = evaluate(args.model, split)
         console.print(f"\n[bold]{split}[/]: {result['n']} utterances, model {result['model']}: "

@@ -105,10 +105,10 @@ def test_labelled_set_is_broad_and_balanced():
         assert sum(r["label"] == label for r in rows) >= len(rows) // 4
 
 
-@pytest.mark.parametrize("split, floor", [(None, 0.85), ("heldout", 0.65)])
+@pytest.mark.parametrize("split, floor", [(None, 0.88), ("heldout2", 0.70)])
 def test_accuracy_floor(model, split, floor):
-    # Measured (bench/sentiment_accuracy.py): 0.918 over all 207 rows, 0.721 on the 61 held-out rows
-    # written after the lexicon. The floors leave a margin for lexicon edits.
+    # Measured with bench/sentiment_accuracy.py: 0.937 over all 270 rows; 0.762 on the 63 rows of
+    # `heldout2`, written after the lexicon and never tuned on. The floors leave a margin for edits.
     rows = read_labelled(split)
     predicted = [s.label for s in model.classify([r["text"] for r in rows], [r["role"] for r in rows])]
     accuracy = sum(p == r["label"] for p, r in zip(predicted, rows)) / len(rows)
