@@ -88,7 +88,10 @@ def _rude_call(audio: Path) -> CallScore:
         "sentiment": CheckResult("sentiment", False, 0.0, [
             _finding(u, 1, "negative: 什么服务, 太差了", 0.0, score=-0.8, words=["什么服务", "太差了"]),
         ], critical=True, extra={"customer": {"label": "negative", "score": -0.8},
-                                 "agent": {"label": "neutral", "score": 0.0}}),
+                                 "agent": {"label": "neutral", "score": 0.0},
+                                 "utterances": [{"index": 1, "role": "customer", "label": "negative", "score": -0.8,
+                                                 "words": ["什么服务", "太差了"]}],
+                                 "reason": "the customer is negative over the call (-0.80)"}),
     }
     checks["banned_phrases"].findings[2].low_confidence = True
     return _call("call-001", "A01", "张伟", audio, u, checks)

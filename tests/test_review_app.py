@@ -75,6 +75,9 @@ def test_call_page_marks_findings_in_the_transcript(client):
     assert marks["不知道"] != marks["不行"]
     assert 'data-seek="5.5"' in page  # utterance and finding seek targets
     assert 'id="machine-score">65<' in page
+    # the sentiment check's per-utterance label shows on the customer's angry utterance only
+    customer = page[page.index('id="u-1"'):page.index('id="u-2"')]
+    assert "mood-negative" in customer and page.count("mood-negative") == 1
 
 
 def finding_fingerprints_from_page(page: str) -> list[str]:

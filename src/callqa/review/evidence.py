@@ -175,3 +175,13 @@ def utterance_views(
             )
         )
     return out
+
+
+def utterance_moods(sentiment_extra: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """Per-utterance sentiment labels the sentiment check wrote (``utterances``), by index;
+    neutral ones are left out so the page only points at feelings."""
+    moods = {}
+    for item in sentiment_extra.get("utterances") or []:
+        if isinstance(item, dict) and isinstance(item.get("index"), int) and item.get("label") in ("negative", "positive"):
+            moods[item["index"]] = item
+    return moods

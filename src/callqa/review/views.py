@@ -9,12 +9,13 @@ from flask import (
     Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, session, url_for,
 )
 
+from ..reports import tables
 from ..reports.db import CALL_DECISIONS, FINDING_DECISIONS, record_decision
 from ..scoring.outcome import compute_outcome
 from . import store
 from .app import get_db
 from .charts import Bar, bar_chart, column_chart, score_bins
-from .evidence import CheckView, finding_views, utterance_views
+from .evidence import CheckView, finding_views, utterance_moods, utterance_views
 from .exports import refresh_exports, reviewed_calls_csv
 from .masking import mask_sensitive
 
@@ -68,8 +69,8 @@ def queue():
     )
     conn = get_db()
     calls = store.queue(conn, flt)
-    check_ids = sorted({c for call in store.all_calls(conn) for c in call.checks})
-    return render_template("queue.html", calls=calls, flt=flt, agents=store.agent_ids(conn), check_ids=check_ids)
+    return render_template("queue.html", calls=calls, flt=flt, agents=store.agent_ids(conn),
+                           check_ids=tables.check_ids(conn))
 
 
 def _call_or_404(call_id: str) -> store.CallRecord:
@@ -93,8 +94,10 @@ def call_page(call_id: str):
                   now.deductions.get(cid, 0.0), r.critical, r.extra, findings[cid])
         for cid, r in call.checks.items()
     ]
+    sentiment = call.checks.get("sentiment")
     return render_template(
         "call.html", call=call, checks=checks, utterances=utterance_views(call.transcript, findings, _mask),
+        moods=utterance_moods(sentiment.extra if sentiment else {}),
         history=store.decision_history(conn, call.call_id), has_audio=_audio_file(call) is not None,
         open_findings=sum(1 for fs in findings.values() for f in fs if f.state == "open"),
     )
