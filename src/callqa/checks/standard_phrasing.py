@@ -29,6 +29,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
             "(正在|帮您|为您|给您|我)查询",
             "(帮您|为您|给您|我)登记",
             "核实一下",
+            "(我|帮您|给您|为您|这边)(看看|查查)",
         ],
         metadata={"phrases": True},
     )
@@ -43,7 +44,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
         ],
         metadata={"phrases": True},
     )
-    thanks_window_utterances: int = 2  # the agent's first utterances after a wait
+    thanks_window_turns: int = 1  # the agent's first turn(s) after a wait: its words before the customer speaks again
     # A complaint: the customer says one of these.
     complaint_cues: list[str] = field(
         default_factory=lambda: [
@@ -72,7 +73,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
         default_factory=lambda: ["抱歉", "对不起", "不好意思", "道歉", "歉意", "给您带来[了](不便|麻烦|困扰)"],
         metadata={"phrases": True},
     )
-    apology_window_utterances: int = 2  # the agent's first utterances after the complaint
+    apology_window_turns: int = 1  # the agent's first turn(s) after the complaint
 
 
 @dataclass
@@ -81,6 +82,25 @@ class _Wait:
     resume: int  # agent utterance that ends it
     trigger: str  # what marked it: the cue heard, or the silence
     waited_s: float  # the agent's silence before resuming
+
+
+def _turns(transcript: Transcript, first: int, count: int) -> list[int]:
+    """The agent utterances of ``count`` agent turns from utterance ``first`` on;
+    a turn ends where the customer speaks."""
+    indices: list[int] = []
+    turns = 0
+    in_turn = False
+    for k in range(first, len(transcript.utterances)):
+        if transcript.utterances[k].role == "agent":
+            if not in_turn:
+                turns += 1
+                if turns > max(1, count):
+                    break
+                in_turn = True
+            indices.append(k)
+        else:
+            in_turn = False
+    return indices
 
 
 def _asks_question(text: str) -> bool:
@@ -94,14 +114,16 @@ class StandardPhrasingCheck(Check):
     """Around a wait the agent asks the customer to hold and thanks them
     afterwards; after a complaint the agent apologizes before resolving.
 
-    A wait is a lookup the agent announces (我帮您查一下, 登记, 核实) or a
-    silence of ``wait_silence_s`` that the agent breaks (not one right after
-    the agent's own question: that is the customer's turn). The ask (请您稍等) may
-    come in the utterance before the lookup up to the wait itself; the thanks
-    (感谢您的耐心等待, 让您久等了) in the agent's first utterances after it,
-    and only when the agent was silent for ``wait_silence_s`` or more: a lookup
-    answered at once needs no thanks. A thanks in the agent's final utterance
-    is a sign-off, not thanks for a wait, unless the wait ended right there.
+    A wait is a lookup or hold the agent announces (我帮您查一下, 登记, 核实,
+    请您稍等) or a silence of ``wait_silence_s`` that the agent breaks (not
+    one right after the agent's own question: that is the customer's turn).
+    The ask (请您稍等) may come from the agent utterance before the lookup up
+    to the wait itself. The thanks (感谢您的耐心等待, 让您久等了) must come in
+    the agent's first turn after the wait (its words before the customer
+    speaks again), and only when the agent was silent for ``wait_silence_s``
+    or more: a lookup answered at once needs no thanks. A thanks in the
+    agent's final utterance is a sign-off, not thanks for a wait, unless the
+    wait ended right there.
     Not applicable (``passed`` null) when nobody waited and nobody complained.
 
     **Anti-pattern**: silent hold, no apology.
@@ -152,7 +174,7 @@ class StandardPhrasingCheck(Check):
                 missing.append((wait.begin, detail, {"missing": "ask_to_wait", "trigger": wait.trigger}))
             if wait.waited_s < config.wait_silence_s:
                 continue
-            after = [i for i in agent if i >= wait.resume][: max(1, config.thanks_window_utterances)]
+            after = _turns(transcript, wait.resume, config.thanks_window_turns)
             after = [i for i in after if i == wait.resume or i != agent[-1]]  # the sign-off is no thanks for a wait
             if not any(match_utterance(utts[i], thanks) for i in after):
                 detail = f"after a {wait.waited_s:.0f} s wait the agent did not thank the customer (感谢您的耐心等待)"
@@ -160,7 +182,8 @@ class StandardPhrasingCheck(Check):
 
         apology = compile_phrases(config.apology_phrases, config.matching)
         for complaint_index, cue in complaints:
-            replies = [i for i in agent if i > complaint_index][: max(1, config.apology_window_utterances)]
+            first_reply = next(i for i in agent if i > complaint_index)
+            replies = _turns(transcript, first_reply, config.apology_window_turns)
             if not any(match_utterance(utts[i], apology) for i in replies):
                 detail = f"the customer complained ({cue['complaint']}) and the agent did not apologize (抱歉, 对不起)"
                 missing.append((replies[0], detail, {"missing": "apology", "complaint_utterance": complaint_index, **cue}))
@@ -194,8 +217,9 @@ class StandardPhrasingCheck(Check):
                 if begin is not None and not (begin == k - 1 and _asks_question(utts[begin].raw_text)):
                     found.append(_Wait(begin, k, f"{u.start - latest_end:.0f} s silence", silence_before(k)))
             latest_end = u.end if latest_end is None else max(latest_end, u.end)
-        # Lookups the agent announced.
-        cues = compile_phrases(config.wait_cues, config.matching, fuzzy=False)
+        # Lookups and holds the agent announced (我帮您查一下, 请您稍等). Triggers
+        # create obligations, so they are matched without fuzziness.
+        cues = compile_phrases(config.wait_cues + config.ask_phrases, config.matching, fuzzy=False)
         for i in agent:
             hits = match_utterance(utts[i], cues)
             resume = next_agent(i)
