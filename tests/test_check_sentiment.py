@@ -46,11 +46,20 @@ def model() -> LexiconSentimentModel:
         ("您要投诉的话我帮您登记", "agent", "neutral"),  # 投诉 from an agent is procedure
         ("我要头诉你们", "customer", "negative"),  # homophone of 投诉
         ("你們這什麼服務，太差勁了", "customer", "negative"),  # Traditional script
+        ("我的名字是王小明", "customer", "neutral"),  # 是王 sounds like 失望: not a pinyin entry
+        ("您别着急，我马上帮您处理", "agent", "neutral"),  # 别 + a negative word comforts
+        ("我要全额赔偿，不然就投诉", "customer", "negative"),  # 不然 is a conjunction, not a negation
+        ("我就是想确认一下", "customer", "neutral"),
         ("你们效率可真高啊，一个星期都没人理我", "customer", "negative"),  # sarcasm
     ],
 )
 def test_lexicon_labels(model, text, role, label):
     assert model.classify_one(text, role).label == label
+
+
+def test_negated_imperative_is_never_praise(model):
+    assert model.classify_one("你不要骗我").label != "positive"
+    assert model.classify_one("你不要再敷衍我了，我很生气").label == "negative"
 
 
 def test_intensifier_strengthens_and_negation_flips(model):
@@ -105,10 +114,11 @@ def test_labelled_set_is_broad_and_balanced():
         assert sum(r["label"] == label for r in rows) >= len(rows) // 4
 
 
-@pytest.mark.parametrize("split, floor", [(None, 0.88), ("heldout2", 0.70)])
+@pytest.mark.parametrize("split, floor", [(None, 0.88), ("heldout3", 0.62)])
 def test_accuracy_floor(model, split, floor):
-    # Measured with bench/sentiment_accuracy.py: 0.937 over all 270 rows; 0.762 on the 63 rows of
-    # `heldout2`, written after the lexicon and never tuned on. The floors leave a margin for edits.
+    # Measured with bench/sentiment_accuracy.py: 0.936 over all 330 rows (most of them seen while
+    # writing the lexicon); 0.717 on the 60 rows of `heldout3`, whose words were never added to it.
+    # The floors leave a margin for lexicon edits.
     rows = read_labelled(split)
     predicted = [s.label for s in model.classify([r["text"] for r in rows], [r["role"] for r in rows])]
     accuracy = sum(p == r["label"] for p, r in zip(predicted, rows)) / len(rows)

@@ -103,6 +103,7 @@ class Lexicon:
     question_positive_factor: float
     negate_positive: float
     negate_negative: float
+    imperatives: frozenset[str]
     before_contrast: float
     after_contrast: float
     max_gap: int
@@ -170,6 +171,7 @@ class Lexicon:
             question_positive_factor=float(questions.get("positive_factor", 0.5)),
             negate_positive=float(negation.get("positive_factor", 0.9)),
             negate_negative=float(negation.get("negative_factor", 0.5)),
+            imperatives=frozenset(normalize_text(str(w)) for w in negation.get("imperatives", [])),
             before_contrast=float(contrast.get("before_factor", 1.0)),
             after_contrast=float(contrast.get("after_factor", 1.0)),
             max_gap=int(raw.get("scope", {}).get("max_gap", 2)),
@@ -264,7 +266,9 @@ class LexiconSentimentModel:
             elif entry.value == 0.0:
                 modifiers = []  # a neutral phrase absorbs them: 非常抱歉 is not 非常 + anything
             else:
-                drivers.append(self._driver(surface, word, entry, modifiers, offset + i, is_question))
+                driver = self._driver(surface, word, entry, modifiers, offset + i, is_question)
+                if driver.weight:
+                    drivers.append(driver)
                 modifiers = []
             gap = 0
             i += len(surface)
@@ -279,9 +283,11 @@ class LexiconSentimentModel:
     def _driver(self, surface: str, word: str, entry: _Entry, modifiers, start: int, is_question: bool) -> SentimentDriver:
         lex = self.lexicon
         weight = entry.value
-        for _, modifier in modifiers:
+        for text, modifier in modifiers:
             if modifier.kind == "intensifier":
                 weight *= modifier.value
+            elif weight < 0 and text in lex.imperatives:
+                weight = 0.0  # 别着急 / 不要打断我: neither praise nor, by itself, blame
             else:  # a negator flips; negated praise stays firmer than negated blame (不满意 vs 不差)
                 weight = -weight * modifier.value * (lex.negate_positive if weight > 0 else lex.negate_negative)
         if is_question and weight > 0:
