@@ -1,7 +1,7 @@
 """Every check against its table of cases in tests/data/checks/<check_id>.yaml.
 
-A case is a transcript excerpt (rows of [role, start, end, raw text] and an
-optional ASR confidence), an optional context (expected_id) and config
+A case is a transcript excerpt (rows of [role, start, end, raw text], then
+optionally the ASR confidence and the role confidence), an optional context (expected_id) and config
 overrides, and what must come out: ``expect`` pass / fail / none (passed
 null), and optionally ``expected`` fields:
 
@@ -51,7 +51,8 @@ def _transcript(rows: list[list]) -> Transcript:
     utterances = []
     for row in rows:
         role, start, end, raw, *rest = row
-        utterances.append(Utterance(role, float(start), float(end), normalize_text(raw), raw, rest[0] if rest else 0.9))
+        confidence, role_confidence = (rest + [0.9, 1.0][len(rest) :])[:2]
+        utterances.append(Utterance(role, float(start), float(end), normalize_text(raw), raw, confidence, role_confidence))
     duration = max((u.end for u in utterances), default=0.0)
     return Transcript("case", "case.wav", "A1", "agent,customer", duration, utterances)
 

@@ -29,7 +29,7 @@ class BannedPhrasesConfig(PhraseCheckConfig):
             "不知道您",  # 不知道您明天方不方便 / 不知道您是否 ...: a polite question
             "不知道(是否|能否|可否|方不方便|可不可以|能不能)",
             "[要是|如果](不行|不可以|不知道)的话",  # 如果不行的话，我们再给您换
-            "(行不行|可不可以|知不知道)",  # 您看这样行不行: a question, not a refusal
+            "(行不行|可不可以|可以不可以|知不知道|知道不知道)",  # 您看这样行不行: a question, not a refusal
         ],
         metadata={"phrases": True},
     )

@@ -343,7 +343,10 @@ def match_utterance(utterance: Utterance, phrases: PhraseList) -> list[PhraseMat
 
 
 def is_low_confidence(utterance: Utterance, settings: MatchSettings) -> bool:
-    return utterance.confidence < settings.low_confidence_below
+    """Evidence a reviewer should doubt: Whisper was unsure of the words, or
+    (mono calls) the role split was unsure who said them."""
+    threshold = settings.low_confidence_below
+    return utterance.confidence < threshold or utterance.role_confidence < threshold
 
 
 # --- findings -------------------------------------------------------------
@@ -379,8 +382,13 @@ def utterance_finding(
 
 
 def match_extra(match: PhraseMatch) -> dict:
-    """What calls.jsonl says about a match: the words and where they are."""
-    return {"quote": match.quote, "span": [match.start, match.end], "match": match.tier}
+    """What calls.jsonl says about a match: the words, how they matched, and
+    where they are in the finding's raw text (no span when only the
+    normalized text matched: its offsets differ)."""
+    extra: dict = {"quote": match.quote, "match": match.tier}
+    if match.source == "raw_text":
+        extra["span"] = [match.start, match.end]
+    return extra
 
 
 def split_deduction(total: float, parts: int) -> list[float]:
