@@ -211,5 +211,6 @@ def test_evidence_marks_quotes_words_and_traditional_text():
     marked = [[(s.text, s.findings) for s in v.segments if s.findings] for v in views]
     assert marked[0] == [("不知道", ["f-a"])]
     assert marked[1] == [("什么服务", ["f-b"]), ("太差了", ["f-b"])]
-    assert marked[2] == [("再见", ["f-c"])]  # no quote: the whole (normalized) utterance
+    assert marked[2] == []  # nothing quoted: the utterance is flagged, not marked word by word
+    assert [f.key for f in views[2].findings] == ["f-c"] and views[2].flagged
     assert views[0].raw_text == "您好，這個我不知道" and views[2].raw_text == "再見"

@@ -131,7 +131,9 @@ def _spans(text: str, finding: FindingView) -> list[tuple[int, int]]:
         spans = [span for word in words for span in _find_all(text, word)]
         if spans:
             return spans
-    return [(0, len(text))]  # the words could not be placed (or the finding is about the whole utterance)
+    # Nothing to quote (an absence: no greeting, no closing) or the words could not be placed:
+    # the utterance itself is flagged on the page, and marking all of it would drown the quotes.
+    return []
 
 
 def _segments(text: str, marks: list[tuple[int, int, str]]) -> list[Segment]:

@@ -35,6 +35,8 @@
     if (mark) focusFinding(mark.getAttribute("data-findings").split(" "));
     var card = target.closest(".finding");
     if (card) focusFinding([card.id]);
+    var tag = target.closest("a.flag-tag");
+    if (tag) focusFinding([tag.getAttribute("href").slice(1)]);
   });
 
   document.addEventListener("keydown", function (event) {
