@@ -170,14 +170,15 @@ class StandardPhrasingCheck(Check):
             before = [i for i in agent if i < wait.begin][-1:]
             ask_window = before + [i for i in agent if wait.begin <= i < wait.resume]
             if not any(match_utterance(utts[i], ask) for i in ask_window):
-                detail = f"the agent made the customer wait ({wait.trigger}) without asking them to (请您稍等)"
+                # Times stay out of details: a finding's fingerprint must survive re-transcription.
+                detail = "the agent made the customer wait without asking them to (请您稍等)"
                 missing.append((wait.begin, detail, {"missing": "ask_to_wait", "trigger": wait.trigger}))
             if wait.waited_s < config.wait_silence_s:
                 continue
             after = _turns(transcript, wait.resume, config.thanks_window_turns)
             after = [i for i in after if i == wait.resume or i != agent[-1]]  # the sign-off is no thanks for a wait
             if not any(match_utterance(utts[i], thanks) for i in after):
-                detail = f"after a {wait.waited_s:.0f} s wait the agent did not thank the customer (感谢您的耐心等待)"
+                detail = "after the wait the agent did not thank the customer (感谢您的耐心等待)"
                 missing.append((wait.resume, detail, {"missing": "thanks_for_waiting", "waited_s": round(wait.waited_s, 1)}))
 
         apology = compile_phrases(config.apology_phrases, config.matching)
