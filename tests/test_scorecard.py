@@ -48,6 +48,7 @@ def test_config_class_defaults_equal_the_packaged_toml(check_id):
 def test_a_user_file_overrides_key_by_key(tmp_path):
     card = load_scorecard(write(tmp_path, 'flag_below = 70\n[checks.banned_phrases]\nphrases = ["没办法"]\n'))
     assert card.flag_below == 70
+    assert card.name == "card"  # named after its file when it does not say
     assert card.checks["banned_phrases"].phrases == ["没办法"]
     assert card.checks["banned_phrases"].deduction == 10  # untouched keys keep the default
     assert card.checks["closing"].farewell_phrases == load_scorecard(None).checks["closing"].farewell_phrases

@@ -73,7 +73,9 @@ def load_scorecard(path: Path | str | None = None) -> Scorecard:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise ScorecardError(f"cannot read scorecard: {e}", str(path)) from e
-    return parse_scorecard(_parse_toml(text, str(path)), base=default, source=str(path), text=text)
+    data = _parse_toml(text, str(path))
+    base = dict(default, name=path.stem)  # a file that does not name itself is called by its file name
+    return parse_scorecard(data, base=base, source=str(path), text=text)
 
 
 def _parse_toml(text: str, source: str) -> dict[str, Any]:
