@@ -215,6 +215,7 @@ class LexiconSentimentModel:
             drivers.extend(self._clause_drivers(clause, clause_start, role))
         if any(d.weight < 0 for d in drivers):
             self._apply_sarcasm(text, drivers)
+        drivers.sort(key=lambda d: (d.start, -d.end))  # in the order they were said
         total = sum(d.weight for d in drivers)
         score = round(math.tanh(total), 3)
         return SentimentScore(label_for(score, self.negative_below, self.positive_above), score, drivers)
@@ -301,7 +302,7 @@ class LexiconSentimentModel:
         for d in drivers:
             if d.weight > 0 and any(s <= d.start < e for s, e in spans):
                 d.weight, d.note = -d.weight, "sarcasm"
-        for s, e in spans:  # a marker with no lexicon word inside still counts (效率可真高啊)
+        for s, e in sorted(set(spans)):  # a marker with no lexicon word inside still counts (效率可真高啊)
             if not any(s <= d.start < e for d in drivers):
                 drivers.append(SentimentDriver(text[s:e], -0.4, s, e, note="sarcasm"))
 
