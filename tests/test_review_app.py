@@ -214,3 +214,8 @@ def test_evidence_marks_quotes_words_and_traditional_text():
     assert marked[2] == []  # nothing quoted: the utterance is flagged, not marked word by word
     assert [f.key for f in views[2].findings] == ["f-c"] and views[2].flagged
     assert views[0].raw_text == "您好，這個我不知道" and views[2].raw_text == "再見"
+
+
+def test_serves_a_database_file_given_directly(batch):
+    client = create_app(batch.db).test_client()
+    assert client.get("/calls/call-001").status_code == 200

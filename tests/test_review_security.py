@@ -152,7 +152,8 @@ def test_forged_posts_are_rejected_and_change_nothing(batch):
     client = create_app(batch.out_dir).test_client()
     fingerprint = finding_fingerprints(batch.db, "call-001")["不知道"]
     form = {"decision": "dismiss", "fingerprint": fingerprint, "reviewer": "attacker"}
-    assert client.post("/calls/call-001/decisions", data=form).status_code == 400  # no token
+    refused = client.post("/calls/call-001/decisions", data=form)  # no token
+    assert refused.status_code == 400 and "Nothing was changed" in refused.get_data(as_text=True)
     assert client.post("/calls/call-001/decisions", data={**form, "csrf_token": "forged"}).status_code == 400
     other = create_app(batch.out_dir).test_client()  # a real token, but from another session
     page = other.get("/calls/call-001").get_data(as_text=True)

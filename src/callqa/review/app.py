@@ -9,8 +9,8 @@ import secrets
 import sqlite3
 from pathlib import Path
 
-from flask import Flask, g, redirect, request, session, url_for
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..reports.db import DB_FILENAME, open_db
 from .masking import mask_sensitive
@@ -99,6 +99,12 @@ def create_app(
         TRUSTED_HOSTS=None if token else list(LOOPBACK_NAMES),
     )
     CSRFProtect(app)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(error):
+        # Nothing was changed; say so plainly instead of a bare "Bad Request".
+        return render_template("error.html", title="Request refused",
+                               message=f"{error.description} Nothing was changed: reload the page and try again."), 400
 
     @app.after_request
     def _security_headers(response):
