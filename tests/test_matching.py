@@ -50,6 +50,9 @@ def test_arabic_digits_read_as_their_syllables():
         ("不幸", "不行", True),  # same syllables: pinyin tier ...
         ("请稍后", "请稍等", False),  # 3 syllables: exact only
         ("感谢您的来电", "感谢您的耐心等待", False),  # 3 of 8 differ
+        ("请问有什么问题", "还有什么问题", False),  # the head word 还 carries the meaning
+        ("请问您有什么问题", "还有什么问题", False),
+        ("请问还有什么问题", "还有什么问题吗", True),  # a dropped final particle
     ],
 )
 def test_fuzziness_scales_with_phrase_length(text, phrase, matches):

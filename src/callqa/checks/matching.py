@@ -14,7 +14,10 @@ Fuzziness scales with phrase length, because a short phrase with one edit is a
 different word: a phrase of n syllables tolerates ``floor(n * (1 -
 fuzzy_threshold))`` edits, and none at all when ``n < fuzzy_min_chars``. With
 the defaults (0.75, 4) 再见, 不行 and 请稍等 must match exactly (characters or
-pinyin), 请您稍等 tolerates one edit, 感谢您的耐心等待 two.
+pinyin), 请您稍等 tolerates one edit, 感谢您的耐心等待 two. A fuzzy match must
+also start on the phrase's first syllable and end on its last or
+second-to-last, so an edit never removes the word that carries the meaning
+(还有什么问题 does not match 您有什么问题).
 
 Punctuation and spaces are ignored when matching (Whisper punctuates at
 will), except that a short phrase never straddles punctuation (不，行 is not
@@ -288,8 +291,10 @@ def _fuzzy_spans(needle: str, haystack: str, max_edits: int) -> list[tuple[int, 
             if i + length > len(haystack):
                 break
             window = haystack[i : i + length]
-            # A window must start and end on phrase syllables: no dangling extras.
-            if window[0] not in needle or window[-1] not in needle:
+            # Anchors: the head word is what tells 还有什么 from 有什么 or 您有什么,
+            # so a window starts on the phrase's first syllable; it ends on the
+            # last or, for a dropped particle (问题吗 -> 问题), the second-to-last.
+            if window[0] != needle[0] or window[-1] not in needle[-2:]:
                 continue
             d = Levenshtein.distance(needle, window, score_cutoff=max_edits)
             if d <= max_edits:
