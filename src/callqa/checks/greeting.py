@@ -17,7 +17,7 @@ class GreetingConfig(PhraseCheckConfig):
         default_factory=lambda: [
             "(您|你)好",
             "欢迎(致电|来电)",
-            "很高兴为您服务",
+            "[很]高兴为(您|你)服务",
             "(早上|上午|中午|下午|晚上)好",
             "感谢[您的]来电",
         ],
