@@ -8,10 +8,10 @@ import re
 import threading
 
 import pytest
+from review_fixtures import BANK_CARD, ID_CARD, PHONE, _rude_call, build_batch, finding_fingerprints
 
 from callqa.reports.db import open_db, save_calls
 from callqa.review import create_app
-from review_fixtures import BANK_CARD, ID_CARD, PHONE, _rude_call, build_batch, finding_fingerprints
 
 
 @pytest.fixture()
@@ -70,7 +70,8 @@ def test_call_page_marks_findings_in_the_transcript(client):
     fps = finding_fingerprints_from_page(page)
     assert len(fps) == 5  # three banned phrases, the closing, the sentiment
     # the banned phrases are marked inside the agent's utterance, linked to their finding cards
-    marks = dict((text, ids) for ids, text in re.findall(r'<mark class="hit" data-findings="([^"]+)">([^<]+)</mark>', page))
+    found = re.findall(r'<mark class="hit" data-findings="([^"]+)">([^<]+)</mark>', page)
+    marks = {text: ids for ids, text in found}
     assert "不知道" in marks and "不行" in marks
     assert marks["不知道"] != marks["不行"]
     assert 'data-seek="5.5"' in page  # utterance and finding seek targets
@@ -189,8 +190,8 @@ def test_rescoring_keeps_decisions_on_findings_that_still_exist(client, batch):
 
 
 def test_evidence_marks_quotes_words_and_traditional_text():
-    from callqa.review.evidence import finding_views, utterance_views
     from callqa.checks.base import CheckResult, Finding
+    from callqa.review.evidence import finding_views, utterance_views
 
     transcript = [
         {"role": "agent", "start": 0.0, "end": 2.0, "text": "您好，这个我不知道", "raw_text": "您好，這個我不知道"},

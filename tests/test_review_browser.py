@@ -10,7 +10,6 @@ import os
 import shutil
 
 import pytest
-
 from review_fixtures import ServerProcess, build_batch, finding_fingerprints
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)

@@ -7,12 +7,12 @@ import urllib.error
 import urllib.request
 
 import pytest
+from review_fixtures import ServerProcess, build_batch, finding_fingerprints
 from typer.testing import CliRunner
 
 from callqa.cli import app as cli
 from callqa.reports.db import open_db
 from callqa.review import create_app, is_loopback
-from review_fixtures import ServerProcess, build_batch, finding_fingerprints
 
 TOKEN = "s3cret-token-for-tests"
 

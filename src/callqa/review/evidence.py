@@ -184,6 +184,8 @@ def utterance_moods(sentiment_extra: dict[str, Any]) -> dict[int, dict[str, Any]
     neutral ones are left out so the page only points at feelings."""
     moods = {}
     for item in sentiment_extra.get("utterances") or []:
-        if isinstance(item, dict) and isinstance(item.get("index"), int) and item.get("label") in ("negative", "positive"):
+        if not isinstance(item, dict) or not isinstance(item.get("index"), int):
+            continue
+        if item.get("label") in ("negative", "positive"):
             moods[item["index"]] = item
     return moods
