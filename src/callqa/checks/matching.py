@@ -201,7 +201,10 @@ def prepare(text: str) -> PreparedText:
     syllables: list[str] = [""] * len(chars)
     # Pinyin of runs of Han characters together, so heteronyms read in context (不行 xing, 银行 hang).
     for m in re.finditer(r"[\u3400-\u9fff\uf900-\ufaff]+", chars):
-        for k, syl in enumerate(lazy_pinyin(m.group(0))):
+        readings = lazy_pinyin(m.group(0))
+        if len(readings) != len(m.group(0)):  # characters pypinyin does not know come back grouped
+            readings = [lazy_pinyin(ch)[0] for ch in m.group(0)]
+        for k, syl in enumerate(readings):
             syllables[m.start() + k] = syl
     for k, ch in enumerate(chars):
         if not syllables[k]:
