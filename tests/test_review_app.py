@@ -122,6 +122,7 @@ def test_dismissing_a_finding_gives_its_points_back_and_is_audited(client, batch
 def test_decisions_show_in_agents_csv_and_the_reviewed_export(client, batch):
     fps = finding_fingerprints(batch.db, "call-001")
     decide(client, "call-001", "dismiss", fps["不可以"])
+    assert client.application.extensions["callqa_reports"].flush(timeout=60)
     agents = list(csv.DictReader(io.StringIO((batch.out_dir / "agents.csv").read_text(encoding="utf-8-sig"))))
     a01 = next(r for r in agents if r["agent_id"] == "A01")
     assert float(a01["mean_score"]) == 85.0  # (75 + 95) / 2
@@ -131,6 +132,7 @@ def test_decisions_show_in_agents_csv_and_the_reviewed_export(client, batch):
     rows = list(csv.DictReader(io.StringIO(export.data.decode("utf-8-sig"))))
     assert [r["call_id"] for r in rows] == ["call-001"]
     assert rows[0]["reviewed_by"] == "王主管" and float(rows[0]["score"]) == 75.0
+    assert client.application.extensions["callqa_reports"].flush(timeout=60)
     on_disk = list(csv.DictReader(io.StringIO((batch.out_dir / "reviewed.csv").read_text(encoding="utf-8-sig"))))
     assert on_disk == rows
     page = decide(client, "call-001", "reopen").get_data(as_text=True)
@@ -220,3 +222,18 @@ def test_evidence_marks_quotes_words_and_traditional_text():
 def test_serves_a_database_file_given_directly(batch):
     client = create_app(batch.db).test_client()
     assert client.get("/calls/call-001").status_code == 200
+
+
+def test_report_rewrites_coalesce_and_end_with_the_latest_state(batch):
+    from callqa.reports.db import record_decision
+    from callqa.review.exports import ReportRefresher
+
+    refresher = ReportRefresher(batch.db, batch.out_dir)
+    conn = open_db(batch.db)
+    for phrase, fp in finding_fingerprints(batch.db, "call-001").items():
+        record_decision(conn, "call-001", "dismiss", "甲", fingerprint=fp)
+        refresher.request()
+    assert refresher.flush(timeout=60) and refresher.last_error is None
+    agents = list(csv.DictReader(io.StringIO((batch.out_dir / "agents.csv").read_text(encoding="utf-8-sig"))))
+    assert float(next(r for r in agents if r["agent_id"] == "A01")["mean_score"]) == 97.5  # (100 + 95) / 2
+    assert not list(batch.out_dir.glob(".callqa-reports-*"))  # scratch folders cleaned up

@@ -77,6 +77,10 @@ def test_review_a_call_end_to_end(browser, tmp_path):
         assert "dismissed" in page.inner_text(f"#f-{fingerprint} .state")
         assert "王主管" in page.inner_text("#history")
 
+    # the stopped server left agents.csv with the reviewed score: A01's mean is (75 + 95) / 2
+    agents = (batch.out_dir / "agents.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert next(line for line in agents if line.startswith("A01,")).split(",")[4] == "85.0"
+
     # a new server process over the same database still shows the decision
     with ServerProcess(batch.out_dir) as restarted:
         page.goto(restarted.url + "/calls/call-001")

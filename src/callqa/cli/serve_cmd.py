@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import typer
@@ -49,9 +50,17 @@ def serve(
     if not mask:
         typer.echo("warning: --no-mask: phone, ID-card and bank-card numbers are shown in full")
     typer.echo("Ctrl+C stops the server; decisions are already saved.", err=True)
+    # A service manager's SIGTERM stops it like Ctrl+C, so the CSV reports get their last rewrite.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+        if not web.extensions["callqa_reports"].flush(timeout=120):
+            typer.echo("warning: the CSV reports may lag the last decisions; `callqa report DIR` rewrites them", err=True)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

@@ -13,6 +13,7 @@ from flask import Flask, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..reports.db import DB_FILENAME, open_db
+from .exports import ReportRefresher
 from .masking import mask_sensitive
 
 SECRET_FILENAME = ".callqa-review-secret"  # beside the database; keeps sessions valid across restarts
@@ -99,6 +100,7 @@ def create_app(
         TRUSTED_HOSTS=None if token else list(LOOPBACK_NAMES),
     )
     CSRFProtect(app)
+    app.extensions["callqa_reports"] = ReportRefresher(db_path, db_path.parent)
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(error):

@@ -26,7 +26,7 @@ from . import store
 from .app import get_db
 from .charts import Bar, bar_chart, column_chart, score_bins
 from .evidence import CheckView, finding_views, utterance_moods, utterance_views
-from .exports import refresh_exports, reviewed_calls_csv
+from .exports import reviewed_calls_csv
 from .masking import mask_sensitive
 
 bp = Blueprint("review", __name__, template_folder="templates")
@@ -162,7 +162,7 @@ def decide(call_id: str):
         return redirect(url_for(".call_page", call_id=call.call_id) + anchor)
     conn = get_db()
     outcome = record_decision(conn, call.call_id, decision, reviewer, fingerprint=fingerprint, comment=comment)
-    refresh_exports(conn, current_app.config["CALLQA_DIR"])
+    current_app.extensions["callqa_reports"].request()  # agents.csv etc., in the background
     flash(f"{_DONE[decision]} by {reviewer}. Score now {outcome.score:g}." if outcome.score is not None
           else f"{_DONE[decision]} by {reviewer}.", "ok")
     return redirect(url_for(".call_page", call_id=call.call_id) + anchor)
