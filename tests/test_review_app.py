@@ -108,14 +108,16 @@ def test_dismissing_a_finding_gives_its_points_back_and_is_audited(client, batch
     assert score_in(page, "machine-score") == "65" and score_in(page, "review-score") == "75"
     history = page[page.index('id="history"'):]
     assert "王主管" in history and "dismiss" in history and "客户问的是政策，不算" in history
-    # confirm the other one: score unchanged; then dismiss it too: +10
+    page = decide(client, "call-001", "confirm", fps["不可以"], comment=f"客户留了电话{PHONE}").get_data(as_text=True)
+    assert PHONE not in page and "客户留了电话138****5678" in page  # comments are masked too
+    # confirm another one: score unchanged; then dismiss it too: +10
     page = decide(client, "call-001", "confirm", fps["不行"]).get_data(as_text=True)
     assert score_in(page, "review-score") == "75"
     page = decide(client, "call-001", "dismiss", fps["不行"]).get_data(as_text=True)
     assert score_in(page, "review-score") == "85"
     conn = open_db(batch.db)
     rows = conn.execute("SELECT decision, reviewer FROM decisions WHERE call_id='call-001' ORDER BY id").fetchall()
-    assert [r["decision"] for r in rows] == ["dismiss", "confirm", "dismiss"]  # append-only audit trail
+    assert [r["decision"] for r in rows] == ["dismiss", "confirm", "confirm", "dismiss"]  # append-only audit trail
     assert conn.execute("SELECT score FROM calls WHERE call_id='call-001'").fetchone()["score"] == 85
 
 
