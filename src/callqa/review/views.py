@@ -61,13 +61,18 @@ def dashboard():
         title="Findings per check (dismissed ones not counted)",
     )
     pass_chart = bar_chart(
-        [Bar(c, round(100 * (data.pass_rates[c] or 0)), "good" if (data.pass_rates[c] or 0) >= 0.9 else "warn",
-             "not applicable" if data.pass_rates[c] is None else f"{100 * data.pass_rates[c]:.0f}% of calls passed")
-         for c in data.check_ids],
+        [_rate_bar(c, data.pass_rates[c]) for c in data.check_ids],
         title="Pass rate per check, all calls", unit="%", max_value=100,
     )
     return render_template("dashboard.html", data=data, histogram=histogram, findings_chart=findings_chart,
                            pass_chart=pass_chart)
+
+
+def _rate_bar(check_id: str, rate: float | None) -> Bar:
+    if rate is None:
+        return Bar(check_id, 0, "na", "applied to no call")
+    tone = "good" if rate >= 0.9 else "warn" if rate >= 0.6 else "bad"  # as in the agents table
+    return Bar(check_id, round(100 * rate), tone, f"{100 * rate:.0f}% of the calls it applied to passed")
 
 
 @bp.route("/queue")
