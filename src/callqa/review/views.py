@@ -34,6 +34,7 @@ bp = Blueprint("review", __name__, template_folder="templates")
 AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".m4a": "audio/mp4",
                ".ogg": "audio/ogg", ".opus": "audio/ogg", ".aac": "audio/aac"}
 COMMENT_MAX = 2000
+QUEUE_ROWS = 300  # worst first, so the rows cut off are the least urgent
 NAME_MAX = 80
 
 
@@ -84,8 +85,8 @@ def queue():
     )
     conn = get_db()
     calls = store.queue(conn, flt)
-    return render_template("queue.html", calls=calls, flt=flt, agents=store.agent_ids(conn),
-                           check_ids=tables.check_ids(conn))
+    return render_template("queue.html", calls=calls[:QUEUE_ROWS], total=len(calls), flt=flt,
+                           agents=store.agent_ids(conn), check_ids=tables.check_ids(conn))
 
 
 def _call_or_404(call_id: str) -> store.CallRecord:
