@@ -52,7 +52,8 @@ def _transcript(rows: list[list]) -> Transcript:
     for row in rows:
         role, start, end, raw, *rest = row
         confidence, role_confidence = (rest + [0.9, 1.0][len(rest) :])[:2]
-        utterances.append(Utterance(role, float(start), float(end), normalize_text(raw), raw, confidence, role_confidence))
+        text = normalize_text(raw)
+        utterances.append(Utterance(role, float(start), float(end), text, raw, confidence, role_confidence))
     duration = max((u.end for u in utterances), default=0.0)
     return Transcript("case", "case.wav", "A1", "agent,customer", duration, utterances)
 

@@ -71,14 +71,18 @@ def test_a_check_that_raises_is_reported_not_fatal(monkeypatch):
     monkeypatch.setattr(CHECKS["closing"], "run", boom)
     transcript = Transcript("c", "c.wav", None, "agent,customer", 3, [Utterance("agent", 0, 3, "喂", "喂", 0.9)])
     results = run_checks(transcript, card, CallContext("c"))
-    assert results["closing"] == CheckResult("closing", None, 0.0, [], False, {"error": "RuntimeError: model file missing"})
+    error = {"error": "RuntimeError: model file missing"}
+    assert results["closing"] == CheckResult("closing", None, 0.0, [], False, error)
     assert results["greeting"].passed is False  # the others still ran
 
 
 @pytest.mark.parametrize(
     "text,error",
     [
-        ('[checks.banned_phrases]\ndeduction = "ten"\n', "checks.banned_phrases.deduction: expected a number, got 'ten'"),
+        (
+            '[checks.banned_phrases]\ndeduction = "ten"\n',
+            "checks.banned_phrases.deduction: expected a number, got 'ten'",
+        ),
         ("[checks.banned_phrases]\ndeduction = true\n", "checks.banned_phrases.deduction: expected a number, got True"),
         ("[checks.closing]\ndeduction = -5\n", "checks.closing.deduction: must not be negative, got -5"),
         ("[checks.greetings]\nenabled = true\n", "checks.greetings: unknown check; valid: "),
@@ -119,7 +123,8 @@ def test_cli_check_ok_and_errors(tmp_path):
     assert ok.exit_code == 0, ok.output
     assert "OK" in ok.output and "closing" in ok.output and "employee_id" in ok.output
 
-    bad = runner.invoke(app, ["scorecard", "check", str(write(tmp_path, '[checks.banned_phrases]\ndeduction = "ten"\n'))])
+    bad_file = write(tmp_path, '[checks.banned_phrases]\ndeduction = "ten"\n')
+    bad = runner.invoke(app, ["scorecard", "check", str(bad_file)])
     assert bad.exit_code == 1
     assert "checks.banned_phrases.deduction: expected a number, got 'ten'" in bad.output
 

@@ -75,7 +75,10 @@ class ClosingCheck(Check):
         window = [(i, u) for i, u in agent if i in last_n or u.start >= call_end - config.window_s]
 
         pieces = {
-            "anything_else": (config.anything_else_phrases, "the agent did not ask whether there is anything else (还有其他可以帮您的吗)"),
+            "anything_else": (
+                config.anything_else_phrases,
+                "the agent did not ask whether there is anything else (还有其他可以帮您的吗)",
+            ),
             "farewell": (config.farewell_phrases, "the agent did not close courteously (感谢您的来电, 再见)"),
         }
         missing = []

@@ -149,7 +149,9 @@ class StandardPhrasingCheck(Check):
 
     id = "standard_phrasing"
     name = "Standard phrasing"
-    description = "The agent asks before a wait and thanks after it (请您稍等 / 感谢您的耐心等待), and apologizes after a complaint."
+    description = (
+        "The agent asks before a wait and thanks after it (请您稍等 / 感谢您的耐心等待), and apologizes after a complaint."
+    )
     config_class = StandardPhrasingConfig
 
     def run(self, transcript: Transcript, config: StandardPhrasingConfig, context: CallContext) -> CheckResult:
@@ -179,7 +181,8 @@ class StandardPhrasingCheck(Check):
             after = [i for i in after if i == wait.resume or i != agent[-1]]  # the sign-off is no thanks for a wait
             if not any(match_utterance(utts[i], thanks) for i in after):
                 detail = "after the wait the agent did not thank the customer (感谢您的耐心等待)"
-                missing.append((wait.resume, detail, {"missing": "thanks_for_waiting", "waited_s": round(wait.waited_s, 1)}))
+                fextra = {"missing": "thanks_for_waiting", "waited_s": round(wait.waited_s, 1)}
+                missing.append((wait.resume, detail, fextra))
 
         apology = compile_phrases(config.apology_phrases, config.matching)
         for complaint_index, cue in complaints:
@@ -187,7 +190,8 @@ class StandardPhrasingCheck(Check):
             replies = _turns(transcript, first_reply, config.apology_window_turns)
             if not any(match_utterance(utts[i], apology) for i in replies):
                 detail = f"the customer complained ({cue['complaint']}) and the agent did not apologize (抱歉, 对不起)"
-                missing.append((replies[0], detail, {"missing": "apology", "complaint_utterance": complaint_index, **cue}))
+                fextra = {"missing": "apology", "complaint_utterance": complaint_index, **cue}
+                missing.append((replies[0], detail, fextra))
 
         if not missing:
             return CheckResult(self.id, True, 0.0, extra=extra)
