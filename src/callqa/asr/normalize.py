@@ -21,7 +21,8 @@ Numeral rule (digit-by-digit readings only; quantities are left as written):
   三四天 (an approximate count, not an ID).
 
 Full-width ASCII letters and digits become half-width; punctuation is kept
-as written (Chinese punctuation stays full-width).
+as written (Chinese punctuation stays full-width), except that small-form
+variants (﹐﹑﹒﹔﹕﹖﹗, U+FE50..) become the usual full-width marks.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ _FULL_WIDTH_ALNUM = {
     **{0xFF21 + i: 0x41 + i for i in range(26)},
     **{0xFF41 + i: 0x61 + i for i in range(26)},
     0x3000: 0x20,  # ideographic space
+    # Small form variants Whisper sometimes writes (﹐ for ，) to the usual full-width marks.
+    **{ord(small): ord(full) for small, full in zip("﹐﹑﹒﹔﹕﹖﹗", "，、。；：？！")},
 }
 _WHITESPACE = re.compile(r"\s+")
 
@@ -73,7 +76,8 @@ def to_simplified(text: str) -> str:
 
 
 def to_half_width(text: str) -> str:
-    """Full-width ASCII letters, digits and the ideographic space to half-width."""
+    """Full-width ASCII letters, digits and the ideographic space to half-width;
+    small-form punctuation (﹐) to its usual full-width form (，)."""
     return text.translate(_FULL_WIDTH_ALNUM)
 
 
