@@ -134,3 +134,13 @@ def test_cli_show_prints_a_scorecard_that_checks(tmp_path):
     assert shown.exit_code == 0
     assert shown.output == default_scorecard_text()
     assert list(load_scorecard(write(tmp_path, shown.output)).checks) == list(load_scorecard(None).checks)
+
+
+def test_a_checks_own_validation_error_names_its_key(tmp_path):
+    from callqa.scoring.scorecard import ScorecardError, load_scorecard
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[checks.sentiment]\nnegative_threshold = 1.5\n", encoding="utf-8")
+    with pytest.raises(ScorecardError) as info:
+        load_scorecard(bad)
+    assert "checks.sentiment.negative_threshold" in str(info.value)

@@ -209,4 +209,9 @@ def _build(cls: type, section: dict[str, Any], where: str, errors: list[str]) ->
         values[key] = value
     if len(errors) > before:
         return None
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ValueError as e:  # a config's own cross-field validation; its message names the key
+        message = str(e)
+        errors.append(message if message.startswith(where) else f"{where}: {message}")
+        return None
