@@ -17,6 +17,8 @@ Numeral rule (digit-by-digit readings only; quantities are left as written):
   quantities such as 一千零一, 一五一十, 三十五 are therefore left alone.
 * Runs of single digits separated by spaces or 、 (八 零 二 三, 8 0 2 3) are
   joined first: Whisper sometimes writes a slowly read ID that way.
+* A lone full-width digit between Chinese characters (您好２工号) is a comma
+  Whisper misspelt, not a digit (see _LONE_FULL_WIDTH_DIGIT).
 * Shorter runs stay as words: 一下, 一些, 三天, 十分, 一个星期, 不一定,
   三四天 (an approximate count, not an ID).
 
@@ -106,11 +108,20 @@ def digits_to_arabic(text: str) -> str:
     return _DIGIT_RUN.sub(convert, text)
 
 
+# Whisper's Chinese output writes numbers as Chinese numerals or ASCII digits.
+# On phone audio it sometimes writes a lone full-width digit where a comma
+# belongs (您好２工号五六七八２很高兴为您服务): one such digit between two
+# Chinese characters is read as that comma, never as a digit of an ID
+# (except after 第, where a digit is what an ordinal needs).
+_LONE_FULL_WIDTH_DIGIT = re.compile(r"(?<=[\u4e00-\u9fff])(?<!第)[０-９](?=[\u4e00-\u9fff]|$)")
+
+
 def normalize_text(raw: str) -> str:
     """Whisper's text as checks should read it: Simplified, half-width
     letters and digits, digit-by-digit numerals as Arabic digits, whitespace
     collapsed, punctuation kept. Homophones are not touched."""
-    text = to_half_width(raw or "")
+    text = _LONE_FULL_WIDTH_DIGIT.sub("，", raw or "")
+    text = to_half_width(text)
     text = to_simplified(text)
     text = _WHITESPACE.sub(" ", text).strip()
     return digits_to_arabic(text)

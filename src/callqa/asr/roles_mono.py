@@ -45,8 +45,8 @@ _CLAUSE_MARKS = "，,、：:"
 _SPLIT_PAUSE_S = 0.5  # any pause this long
 _SPLIT_PAUSE_AFTER_CLAUSE_S = 0.2  # a shorter pause after a comma
 
-_MIN_VOICED_S = 0.4  # shorter pieces' voices are guessed with less weight
-_FULL_WEIGHT_S = 1.0
+_MIN_VOICED_S = 0.3  # seconds of speech frames; shorter pieces do not shape the voice clusters
+_FULL_WEIGHT_S = 0.5  # seconds of speech frames (the louder half of a piece) for full voice weight
 _TEXT_SCALE = 0.7  # phrase weights (log-odds points) to natural log-odds
 _MAPPING_SCALE = 0.5
 _FIRST_SPEAKER_BONUS = 1.0  # agents answer inbound calls; outbound calls reverse it, so keep it small
@@ -56,6 +56,8 @@ _MAX_ROLE_CONFIDENCE = 0.99
 # Across Whisper segments nothing is assumed. Inside one, turns still change:
 # Whisper may put a whole call in one segment when the gaps are short.
 _SWITCH_PROBABILITY = {"segment": 0.5, "pause": 0.4, "sentence": 0.4, "clause": 0.25}
+_SWITCH_AFTER_QUESTION = 0.7  # a question is usually answered by the other party
+_QUESTION_END = re.compile(r"(?:[？?]|[吗呢][\W_]*)$")
 
 
 @dataclass
@@ -202,10 +204,17 @@ def assign_roles(pieces: list[Piece], voice_logodds: np.ndarray, voices: int = 2
     for qi, ti in zip(q, text):
         prior = pi * qi + (1 - pi) * (1 - qi)  # P(agent) from the voice and the mapping
         own.append(_sigmoid(_logit(prior) + _TEXT_SCALE * ti))
-    switch = [_SWITCH_PROBABILITY[p.cue] for p in pieces]
+    switch = [
+        max(_SWITCH_PROBABILITY[p.cue], _SWITCH_AFTER_QUESTION if i and _is_question(pieces[i - 1].raw) else 0.0)
+        for i, p in enumerate(pieces)
+    ]
     for p, posterior in zip(pieces, _smooth_turns(own, switch)):
         p.p_agent = float(posterior)
     return pi
+
+
+def _is_question(text: str) -> bool:
+    return bool(_QUESTION_END.search(text.strip()))
 
 
 def _smooth_turns(p_agent: list[float], switch: list[float]) -> np.ndarray:

@@ -60,6 +60,7 @@ _CLEARLY_APART = 3.0
 _TWO_VOICES_FISHER = 5.0
 _TWO_VOICES_FISHER_WITH_BIC = 3.5
 _BIC_MIN_STRETCHES = 12
+_CENTRE_LOGODDS = 4.0
 _MAX_VOICE_LOGODDS = 6.0
 
 
@@ -175,10 +176,8 @@ class VoiceClusters:
 def cluster_voices(stretches: list[_HasVoice], min_speech_s: float = 0.4, full_weight_s: float = 1.0) -> VoiceClusters:
     """Two voices by duration-weighted KMeans, with per-stretch log-odds.
 
-    A stretch's log-odds is its signed position along the axis between the two
-    cluster centres, scaled as a linear discriminant (distance times
-    separation over within-cluster variance), clipped, and shrunk for short
-    stretches. KMeans splits even one voice in two, at about 2.7 within-cluster
+    A stretch's log-odds grow with its signed position along the axis between
+    the two cluster centres (capped; see below), shrunk for short stretches. KMeans splits even one voice in two, at about 2.7 within-cluster
     deviations apart (more on few stretches): well apart is two voices;
     moderately apart counts only when a Gaussian-mixture BIC, given enough
     stretches to mean anything, prefers two components. In every case the two
@@ -231,7 +230,13 @@ def cluster_voices(stretches: list[_HasVoice], min_speech_s: float = 0.4, full_w
         two = bic[1] < bic[0]
     if not two:
         return VoiceClusters(logodds, voices=1, fisher=fisher, apart=apart)
+    # Log-odds grow linearly with the position between the centres (-1 at B, +1
+    # at A), at the slope a linear discriminant gives at the centres but at most
+    # _CENTRE_LOGODDS: clusters are not Gaussian, and a stretch that lies
+    # between them (two voices in it, or a misplaced boundary) is uncertain.
+    slope = min(fisher**2 / 2, _CENTRE_LOGODDS)
     for i in have:
-        lo = float(np.clip(delta * float((Z[i] - mid) @ axis) / sigma**2, -_MAX_VOICE_LOGODDS, _MAX_VOICE_LOGODDS))
+        position = float((Z[i] - mid) @ axis) / (delta / 2)
+        lo = float(np.clip(slope * position, -_MAX_VOICE_LOGODDS, _MAX_VOICE_LOGODDS))
         logodds[i] = lo * min(1.0, stretches[i].voiced_s / full_weight_s)
     return VoiceClusters(logodds, voices=2, fisher=fisher, apart=apart)
