@@ -127,7 +127,8 @@ def test_rescoring_keeps_decisions_and_report_shows_them(fake_asr, batch):
     assert list(reviewed["call_id"]) == ["bad"] and reviewed.loc[0, "dismissed"] == len(findings)
 
     # Re-score the same batch: calls.jsonl keeps the machine's verdict, the database the reviewed score.
-    assert score(batch, "two.csv", "--fail-under", str(bad["score"] + given_back)).exit_code == 0
+    rescored = score(batch, "two.csv", "--fail-under", str(bad["score"] + given_back))
+    assert rescored.exit_code == 0 and "decisions re-applied on 1 call(s)" in rescored.output
     assert read_calls_jsonl(out / "calls.jsonl")[1]["score"] == bad["score"]
     conn = open_db(out / "callqa.sqlite")
     row = conn.execute("SELECT score, machine_score, reviewed FROM calls WHERE call_id = 'bad'").fetchone()

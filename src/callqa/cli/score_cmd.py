@@ -137,6 +137,9 @@ def score_command(
         )
         for s in failed:
             console.print(f"  {s.call_id} ({s.file}): {s.error}", highlight=False, markup=False)
+        kept = _calls_with_decisions(conn, [s.call_id for s in scores])
+        if kept:
+            console.print(f"Reviewers' earlier decisions re-applied on {kept} call(s) (see agents.csv / flagged.csv).")
         files = [calls_path, *reports.values(), db_path(out), out / "transcripts"]
         print_summary(console, conn, out, files)
         if fail_under is not None:
@@ -150,6 +153,18 @@ def score_command(
                 raise typer.Exit(GATE_FAILED)
     finally:
         conn.close()
+
+
+def _calls_with_decisions(conn: sqlite3.Connection, call_ids: list[str]) -> int:
+    """Calls of this batch with a reviewer's decision on a finding that still exists."""
+    return sum(
+        conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM decisions d JOIN findings f "
+            "ON f.call_id = d.call_id AND f.fingerprint = d.fingerprint WHERE d.call_id = ?)",
+            (call_id,),
+        ).fetchone()[0]
+        for call_id in call_ids
+    )
 
 
 def _below_gate(conn: sqlite3.Connection, call_ids: list[str], bar: float) -> list[tuple[str, float | None]]:
