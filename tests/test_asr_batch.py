@@ -215,6 +215,22 @@ def test_second_run_does_no_asr(tmp_path):
     assert Transcript.load(tmp_path / "out2" / TRANSCRIPTS_DIR / "renamed.json").call_id == "renamed"
 
 
+def test_new_postprocessing_remakes_transcripts_from_cache_without_asr(tmp_path, monkeypatch):
+    calls = [stereo_call(tmp_path, "c1.wav")]
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    transcribe_batch(calls, OPTIONS, out, progress=False, backend=FixedBackend(), cache_dir=cache)
+    (out / TRANSCRIPTS_DIR / "c1.json").write_text(json.dumps({"call_id": "c1", "file": "stale", "agent_id": None,
+                                                                "channels": "mono", "duration_s": 0}))
+    import callqa.asr.batch as batch
+
+    monkeypatch.setattr(batch, "pipeline_fingerprint", lambda: "edited-filters")
+    backend = FixedBackend()
+    [result] = transcribe_batch(calls, OPTIONS, out, progress=False, backend=backend, cache_dir=cache)
+    assert backend.calls == [] and result.transcript.info.cached
+    assert Transcript.load(out / TRANSCRIPTS_DIR / "c1.json").file == "c1.wav"  # rewritten, not resumed
+    assert len(result.transcript.utterances) == 2
+
+
 def test_cache_misses_on_other_options_or_layout(tmp_path):
     call = stereo_call(tmp_path, "c1.wav")
     cache = TranscriptCache(tmp_path / "cache")

@@ -4,13 +4,13 @@ Everything lands in ``out_dir/transcripts/``:
 
     <call_id>.json         the call's Transcript (Transcript.save, atomic)
     <call_id>.error.json   why the call has no transcript: {call_id, file, error_type, message}
-    index.jsonl            one line per finished call, {call_id, key, status}; the last line wins
+    index.jsonl            one line per finished call, {call_id, key, pipeline, status}; the last line wins
 
 A call that fails gets its error file and the batch goes on. A call whose
 transcript in ``out_dir`` was made from the same audio bytes, model, options
-and channel layout (the cache key, recorded in index.jsonl) is not done
-again: an interrupted or killed batch resumes where it stopped, even with the
-cache off. Each call has exactly one of the two files: a success removes an
+and channel layout (the cache key) by the same post-processing code (the
+pipeline fingerprint), both recorded in index.jsonl, is not done again: an
+interrupted or killed batch resumes where it stopped, even with the cache off. Each call has exactly one of the two files: a success removes an
 old error file and a failure removes a transcript of older audio.
 
 ``workers > 1`` runs calls in that many processes (spawned, so no state is
@@ -30,16 +30,16 @@ import signal
 from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 from ..audio.decode import AudioDecodeError, file_sha256
 from .backends.base import AsrBackend
-from .cache import TranscriptCache, as_served, cache_key, default_cache_dir
+from .cache import TranscriptCache, cache_key, default_cache_dir
 from .models import ModelRef
 from .options import AsrOptions
-from .pipeline import model_for, transcribe_call
+from .pipeline import model_for, pipeline_fingerprint, transcribe_call
 from .transcript import CallInput, Transcript, TranscriptionResult
 
 log = logging.getLogger(__name__)
@@ -152,18 +152,24 @@ class _Output:
     def key(self, call: CallInput, audio_sha256: str) -> str:
         return cache_key(audio_sha256, self.model, self.options, call.channels)
 
+    def _entry(self, call: CallInput, key: str | None, status: str) -> dict:
+        return {"call_id": call.call_id, "key": key, "pipeline": pipeline_fingerprint(), "status": status}
+
     def finished(self, call: CallInput, audio_sha256: str | None) -> Transcript | None:
         """This call's transcript from an earlier run over the same audio and settings, if any."""
         entry = self.index.get(call.call_id)
         path = self.dir / f"{call.call_id}.json"
         if not audio_sha256 or not entry or entry.get("status") != "ok" or not path.is_file():
             return None
-        if entry.get("key") != self.key(call, audio_sha256):
+        if entry.get("key") != self.key(call, audio_sha256) or entry.get("pipeline") != pipeline_fingerprint():
             return None
         try:
-            return as_served(Transcript.load(path), call)
+            transcript = Transcript.load(path)
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        # This call's current names; served without ASR.
+        info = replace(transcript.info, cached=True, elapsed_s=0.0) if transcript.info else None
+        return replace(transcript, call_id=call.call_id, file=call.file, agent_id=call.agent_id, info=info)
 
     def _append_index(self, entry: dict) -> None:
         with open(self.index_path, "a", encoding="utf-8") as f:
@@ -178,14 +184,14 @@ class _Output:
             outcome.transcript.save(transcript_path)
             error_path.unlink(missing_ok=True)
             key = self.key(call, outcome.transcript.info.audio_sha256) if outcome.transcript.info else None
-            self._append_index({"call_id": call.call_id, "key": key, "status": "ok"})
+            self._append_index(self._entry(call, key, "ok"))
             return TranscriptionResult(call, outcome.transcript)
         error = {"call_id": call.call_id, "file": call.file, "error_type": outcome.error_type, "message": outcome.message}
         tmp = error_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(error, ensure_ascii=False, indent=1), encoding="utf-8")
         tmp.replace(error_path)
         transcript_path.unlink(missing_ok=True)  # made from audio that is no longer what this call points to
-        self._append_index({"call_id": call.call_id, "key": None, "status": "error"})
+        self._append_index(self._entry(call, None, "error"))
         return TranscriptionResult(call, None, outcome.message)
 
 

@@ -1,14 +1,17 @@
-"""Transcript cache: the same audio through the same model and options is transcribed once.
+"""Recognition cache: the same audio through the same model and options is sent to Whisper once.
 
-The key covers everything that can change a transcript's text:
+What is cached is Whisper's own output per channel (``Recognition``), before
+hallucination filtering, role assignment and normalization. Those steps are
+cheap and re-run on every hit, so improving them never costs a re-transcription
+and never serves text made by older post-processing.
+
+The key covers everything that can change Whisper's output:
 
 - the recording's bytes (sha256): a renamed or moved file still hits;
 - the model's identity: its recorded sha256, else its path, size and mtime;
 - ``AsrOptions.cache_key_fields()`` (backend, prompt, beam, VAD...);
-- the manifest's channel layout (it decides who is agent and who customer);
-- the pipeline version: ``PIPELINE_VERSION`` plus a digest of the
-  post-processing sources (filters, roles, normalization, their data files),
-  so an edit there invalidates old entries without anyone remembering to bump.
+- the manifest's channel layout (it decides which channels are transcribed apart);
+- ``CACHE_VERSION``: bump when decoding/resampling or the stored form changes.
 
 Entries live under ``$CALLQA_CACHE_DIR/transcripts`` (default
 ``~/.cache/callqa/transcripts``) as ``<key[:2]>/<key>.json``, written
@@ -21,37 +24,43 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import replace
-from functools import lru_cache
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
+from .backends.base import AsrSegment, AsrWord
 from .models import ModelRef, cache_dir
 from .options import AsrOptions
-from .transcript import CallInput, Transcript
 
 log = logging.getLogger(__name__)
 
-# Bump when decoding or post-processing changes what a transcript holds in a way
-# the source digest below would not see (e.g. a dependency's behaviour).
-PIPELINE_VERSION = 1
-
-# The modules and data whose edits change transcripts after ASR.
-_POSTPROCESSING_SOURCES = (
-    "pipeline.py", "filters.py", "hallucinations.yaml", "roles.py", "roles_mono.py", "roles_text.py", "role_phrases.yaml",
-    "normalize.py", "../audio/decode.py",
-)
+# Bump when what Whisper is given (decoding, resampling, channel handling) or the stored form changes.
+CACHE_VERSION = 1
 
 
-@lru_cache(maxsize=1)
-def pipeline_fingerprint() -> str:
-    digest = hashlib.sha256(f"v{PIPELINE_VERSION}".encode())
-    here = Path(__file__).parent
-    for name in _POSTPROCESSING_SOURCES:
-        path = here / name
-        if path.is_file():
-            digest.update(name.encode())
-            digest.update(path.read_bytes())
-    return f"{PIPELINE_VERSION}:{digest.hexdigest()[:16]}"
+@dataclass
+class Recognition:
+    """Whisper's raw output for one call: what the cache keeps."""
+
+    layout: str  # the layout used: the manifest's, or "mono" (see pipeline.effective_layout)
+    duration_s: float
+    per_channel: dict[int, list[AsrSegment]]  # stereo: {0: .., 1: ..}; mono: {0: downmix}
+    backend: str
+    elapsed_s: float
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["per_channel"] = {str(ch): [asdict(s) for s in segs] for ch, segs in self.per_channel.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Recognition":
+        per_channel = {
+            int(ch): [AsrSegment(**{**s, "words": [AsrWord(**w) for w in s.get("words", [])]}) for s in segs]
+            for ch, segs in d["per_channel"].items()
+        }
+        return cls(d["layout"], float(d["duration_s"]), per_channel, d["backend"], float(d["elapsed_s"]), list(d.get("notes", [])))
 
 
 def default_cache_dir() -> Path:
@@ -72,7 +81,7 @@ def model_identity(model: ModelRef) -> str:
 
 def cache_key(audio_sha256: str, model: ModelRef, options: AsrOptions, channels: str) -> str:
     material = {
-        "pipeline": pipeline_fingerprint(),
+        "version": CACHE_VERSION,
         "audio": audio_sha256,
         "model": model_identity(model),
         "options": options.cache_key_fields(),
@@ -82,12 +91,6 @@ def cache_key(audio_sha256: str, model: ModelRef, options: AsrOptions, channels:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def as_served(transcript: Transcript, call: CallInput) -> Transcript:
-    """A stored transcript as this call's result: its current names, marked cached, no ASR time."""
-    info = replace(transcript.info, cached=True, elapsed_s=0.0) if transcript.info else None
-    return replace(transcript, call_id=call.call_id, file=call.file, agent_id=call.agent_id, info=info)
-
-
 class TranscriptCache:
     def __init__(self, directory: Path | str | None = None) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
@@ -95,22 +98,21 @@ class TranscriptCache:
     def path_for(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
-    def get(self, key: str, call: CallInput) -> Transcript | None:
+    def get(self, key: str) -> Recognition | None:
         path = self.path_for(key)
         if not path.is_file():
             return None
         try:
-            transcript = Transcript.load(path)
+            return Recognition.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError) as e:
             log.warning("ignoring damaged cache entry %s: %s", path, e)
             return None
-        return as_served(transcript, call)
 
-    def put(self, key: str, transcript: Transcript) -> Path:
+    def put(self, key: str, recognition: Recognition) -> Path:
         path = self.path_for(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         # A unique temporary name: two worker processes may store the same key at once.
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(transcript.to_dict(), ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(json.dumps(recognition.to_dict(), ensure_ascii=False), encoding="utf-8")
         tmp.replace(path)
         return path

@@ -14,20 +14,26 @@ transcript's ``channels`` says the layout actually used:
 - more than 2 channels: a stereo layout is an error (which two channels hold
   agent and customer can't be guessed); the mono layout mixes all of them.
 
+The cache keeps what Whisper returned (``recognize``); post-processing
+(``utterances_from``) runs on every call, cached or not, so it is always current.
+
 A channel that is digitally silent (peak under -60 dBFS) is not sent to
 Whisper at all, so a silent recording gives an empty transcript, not text.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from ..audio.decode import DecodedAudio, file_sha256, load_audio
 from .backends.base import SAMPLE_RATE, AsrBackend, AsrSegment
-from .cache import TranscriptCache, cache_key
+from .cache import Recognition, TranscriptCache, cache_key
 from .models import ModelRef
 from .options import AsrOptions
 from .transcript import CallInput, Transcript, TranscriptionInfo, Utterance
@@ -39,6 +45,26 @@ MONO = "mono"
 SILENCE_PEAK = 1e-3
 # Channels differing by less than this share of their peak are one signal twice.
 DUPLICATE_CHANNEL_TOLERANCE = 0.01
+
+
+# Bump when post-processing changes in a way the source digest below can't see (a dependency's behaviour).
+PIPELINE_VERSION = 1
+# Post-processing code and data: an edit to any of them makes older transcripts in an output folder stale.
+_POSTPROCESSING_SOURCES = (
+    "pipeline.py", "filters.py", "hallucinations.yaml", "roles.py", "roles_mono.py", "roles_voice.py",
+    "roles_text.py", "role_phrases.yaml", "normalize.py",
+)
+
+
+@lru_cache(maxsize=1)
+def pipeline_fingerprint() -> str:
+    """PIPELINE_VERSION plus a digest of the post-processing sources, so no one has to remember to bump."""
+    digest = hashlib.sha256(f"v{PIPELINE_VERSION}".encode())
+    here = Path(__file__).parent
+    for name in _POSTPROCESSING_SOURCES:
+        if (path := here / name).is_file():
+            digest.update(name.encode() + b"\0" + path.read_bytes())
+    return f"{PIPELINE_VERSION}:{digest.hexdigest()[:16]}"
 
 
 class ChannelLayoutError(ValueError):
@@ -65,7 +91,7 @@ def effective_layout(requested: str, audio: DecodedAudio) -> tuple[str, list[str
     if requested == MONO:
         return MONO, ([f"{n} channels mixed down to mono"] if n > 2 else [])
     if n == 1:
-        return MONO, [f"channels {requested!r} given but the file has 1 channel: processed as mono"]
+        return MONO, [f"the file has 1 channel: processed as mono (layout {requested!r} needs 2)"]
     if n > 2:
         raise ChannelLayoutError(
             f"the file has {n} channels; a {requested!r} layout needs exactly 2 "
@@ -74,29 +100,46 @@ def effective_layout(requested: str, audio: DecodedAudio) -> tuple[str, list[str
     left, right = audio.channels
     peak = max(float(np.max(np.abs(left))), float(np.max(np.abs(right))))
     if peak >= SILENCE_PEAK and float(np.max(np.abs(left - right))) <= DUPLICATE_CHANNEL_TOLERANCE * peak:
-        return MONO, [f"channels {requested!r} given but both channels carry the same audio: processed as mono"]
+        return MONO, [f"both channels carry the same audio: processed as mono (not as layout {requested!r})"]
     return requested, []
 
 
 def _recognize(backend: AsrBackend, samples: np.ndarray, options: AsrOptions) -> list[AsrSegment]:
     if is_silent(samples):
         return []
+    return backend.transcribe(np.ascontiguousarray(samples, dtype=np.float32), options)
+
+
+def recognize(audio: DecodedAudio, requested_layout: str, backend: AsrBackend, options: AsrOptions) -> Recognition:
+    """Run Whisper on the channels the layout calls for: the expensive step, and what the cache keeps."""
+    layout, notes = effective_layout(requested_layout, audio)
+    started = time.perf_counter()
+    if layout == MONO:
+        per_channel = {0: _recognize(backend, audio.mono(), options)}
+    else:
+        per_channel = {channel: _recognize(backend, audio.channels[channel], options) for channel in (0, 1)}
+    return Recognition(
+        layout=layout,
+        duration_s=round(audio.duration_s, 3),
+        per_channel=per_channel,
+        backend=getattr(backend, "name", options.backend),
+        elapsed_s=round(time.perf_counter() - started, 3),
+        notes=notes,
+    )
+
+
+def utterances_from(recognition: Recognition, audio: DecodedAudio | None, options: AsrOptions) -> list[Utterance]:
+    """Post-processing: drop hallucinations, assign roles, normalize. ``audio`` is needed for mono only."""
     from .filters import drop_hallucinations
-
-    return drop_hallucinations(backend.transcribe(np.ascontiguousarray(samples, dtype=np.float32), options), options)
-
-
-def _utterances(audio: DecodedAudio, layout: str, backend: AsrBackend, options: AsrOptions) -> list[Utterance]:
     from .roles import mono_utterances, stereo_utterances
 
-    if layout == MONO:
-        samples = audio.mono()
-        segments = _recognize(backend, samples, options)
-        return mono_utterances(segments, samples, SAMPLE_RATE) if segments else []
-    per_channel = {channel: _recognize(backend, audio.channels[channel], options) for channel in (0, 1)}
-    if not any(per_channel.values()):
+    cleaned = {ch: drop_hallucinations(segs, options) for ch, segs in recognition.per_channel.items()}
+    if not any(cleaned.values()):
         return []
-    return stereo_utterances(per_channel, layout)
+    if recognition.layout == MONO:
+        assert audio is not None, "mono role assignment needs the audio"
+        return mono_utterances(cleaned[0], audio.mono(), SAMPLE_RATE)
+    return stereo_utterances(cleaned, recognition.layout)
 
 
 def transcribe_call(
@@ -107,7 +150,7 @@ def transcribe_call(
     *,
     audio_sha256: str | None = None,
 ) -> Transcript:
-    """Transcribe one call, or serve it from ``cache``.
+    """Transcribe one call, or rebuild it from the cached recognition.
 
     ``backend`` defaults to ``load_backend(options)``, loaded only on a cache
     miss. ``audio_sha256``, when the caller already hashed the file, saves
@@ -119,39 +162,39 @@ def transcribe_call(
         audio_sha256 = file_sha256(call.path)
     model = model_for(options, backend)
     key = cache_key(audio_sha256, model, options, call.channels) if cache is not None and audio_sha256 else None
-    if key is not None and (hit := cache.get(key, call)) is not None:
-        return hit
+    recognition = cache.get(key) if key is not None else None
+    cached = recognition is not None
 
-    audio = load_audio(call.path, sha256=audio_sha256)
-    layout, notes = effective_layout(call.channels, audio)
-    if backend is None:
-        from .backends import load_backend
+    audio = None
+    if recognition is None or recognition.layout == MONO:  # mono roles use voice features
+        audio = load_audio(call.path, sha256=audio_sha256)
+    if recognition is None:
+        if backend is None:
+            from .backends import load_backend
 
-        backend = load_backend(options)
-    started = time.perf_counter()
-    utterances = _utterances(audio, layout, backend, options)
-    elapsed = time.perf_counter() - started
+            backend = load_backend(options)
+        recognition = recognize(audio, call.channels, backend, options)
+        for note in recognition.notes:
+            log.info("%s: %s", call.file, note)
+        if key is not None:
+            cache.put(key, recognition)
 
-    transcript = Transcript(
+    return Transcript(
         call_id=call.call_id,
         file=call.file,
         agent_id=call.agent_id,
-        channels=layout,
-        duration_s=round(audio.duration_s, 3),
-        utterances=utterances,
+        channels=recognition.layout,
+        duration_s=recognition.duration_s,
+        utterances=utterances_from(recognition, audio, options),
         info=TranscriptionInfo(
-            backend=getattr(backend, "name", options.backend),
+            backend=recognition.backend,
             model=options.model,
             model_sha256=model.sha256,
-            audio_sha256=audio.sha256,
+            audio_sha256=audio_sha256 or (audio.sha256 if audio else ""),
             options=options.cache_key_fields(),
             language=options.language,
-            elapsed_s=round(elapsed, 3),
-            notes=notes,
+            elapsed_s=0.0 if cached else recognition.elapsed_s,
+            cached=cached,
+            notes=list(recognition.notes),
         ),
     )
-    for note in notes:
-        log.info("%s: %s", call.file, note)
-    if key is not None:
-        cache.put(key, transcript)
-    return transcript
