@@ -200,6 +200,31 @@ def test_resume_redoes_a_call_whose_audio_or_options_changed(tmp_path):
     assert len(backend.calls) == 4
 
 
+def test_resume_takes_the_manifests_current_agent_id(tmp_path):
+    call = stereo_call(tmp_path, "c1.wav")
+    out = tmp_path / "out"
+    transcribe_batch([call], OPTIONS, out, use_cache=False, progress=False, backend=FixedBackend())
+    fixed = CallInput(call.call_id, call.path, call.file, "A77", call.channels)
+    backend = FixedBackend()
+    [result] = transcribe_batch([fixed], OPTIONS, out, use_cache=False, progress=False, backend=backend)
+    assert backend.calls == [] and result.transcript.agent_id == "A77"
+    assert Transcript.load(out / TRANSCRIPTS_DIR / "c1.json").agent_id == "A77"
+
+
+def test_two_batches_cannot_share_an_output_folder(tmp_path):
+    import fcntl
+
+    from callqa.asr.batch import OutputBusyError
+
+    folder = tmp_path / "out" / TRANSCRIPTS_DIR
+    folder.mkdir(parents=True)
+    with open(folder / ".lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a running batch holds it
+        with pytest.raises(OutputBusyError, match="another callqa batch"):
+            transcribe_batch([stereo_call(tmp_path, "c1.wav")], OPTIONS, tmp_path / "out", progress=False,
+                             backend=FixedBackend())
+
+
 def test_second_run_does_no_asr(tmp_path):
     calls = [stereo_call(tmp_path, "c1.wav"), stereo_call(tmp_path, "c2.m4a")]
     cache = tmp_path / "cache"

@@ -126,13 +126,34 @@ def _run_in_worker(job: _Job) -> _Outcome:
 # --- out_dir bookkeeping -----------------------------------------------------
 
 
+class OutputBusyError(RuntimeError):
+    """Another batch is writing to the same output directory."""
+
+
+def _lock_output(folder: Path):
+    """Hold an exclusive lock on the folder for this batch: two batches would interleave index.jsonl."""
+    import fcntl
+
+    handle = open(folder / ".lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise OutputBusyError(f"another callqa batch is writing to {folder}; wait for it or use another --out") from None
+    return handle
+
+
 class _Output:
     def __init__(self, out_dir: Path, model: ModelRef, options: AsrOptions) -> None:
         self.dir = Path(out_dir) / TRANSCRIPTS_DIR
         self.dir.mkdir(parents=True, exist_ok=True)
         self.model, self.options = model, options
         self.index_path = self.dir / INDEX_FILE
+        self._lock = _lock_output(self.dir)
         self.index = self._read_index()
+
+    def close(self) -> None:
+        self._lock.close()  # releases the lock
 
     def _read_index(self) -> dict[str, dict]:
         entries: dict[str, dict] = {}
@@ -167,6 +188,8 @@ class _Output:
             transcript = Transcript.load(path)
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        if (transcript.file, transcript.agent_id) != (call.file, call.agent_id):  # e.g. an agent_id fixed in the manifest
+            replace(transcript, file=call.file, agent_id=call.agent_id).save(path)
         # This call's current names; served without ASR.
         info = replace(transcript.info, cached=True, elapsed_s=0.0) if transcript.info else None
         return replace(transcript, call_id=call.call_id, file=call.file, agent_id=call.agent_id, info=info)
@@ -251,7 +274,8 @@ def transcribe_batch(
     ``cache_dir``: the transcript cache (default ``$CALLQA_CACHE_DIR/transcripts``).
     Ctrl-C keeps every finished call's files and says how to resume, then
     re-raises KeyboardInterrupt. Raises BackendUnavailableError when the
-    model can't load (no call could succeed).
+    model can't load (no call could succeed), OutputBusyError when another
+    batch holds ``out_dir``.
     """
     options = AsrOptions.build(options)
     if workers < 1:
@@ -292,6 +316,8 @@ def transcribe_batch(
                 "Run the same command again to resume: finished calls are skipped."
             )
             raise
+        finally:
+            output.close()
     return [r for r in results if r is not None]
 
 

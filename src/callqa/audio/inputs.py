@@ -57,8 +57,12 @@ def read_inputs(path: Path | str) -> list[CallInput]:
 
 
 def _checked_call_id(call_id: str, where: str) -> str:
-    if not _CALL_ID.match(call_id) or call_id in (".", "..") or call_id.startswith("."):
-        raise InputError(f"{where}: call_id {call_id!r} can't name an output file (no '/', '\\', leading '.' or control characters)")
+    # "<id>.error" would collide with the error file of call "<id>".
+    if not _CALL_ID.match(call_id) or call_id.startswith(".") or call_id.endswith(".error"):
+        raise InputError(
+            f"{where}: call_id {call_id!r} can't name an output file "
+            "(no '/', '\\', control characters, leading '.' or trailing '.error')"
+        )
     return call_id
 
 

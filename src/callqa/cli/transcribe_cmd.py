@@ -3,7 +3,7 @@
 Exit status:
     0    the batch ran; some calls may have failed (each has DIR/transcripts/<call_id>.error.json)
     1    every call failed, or the model could not load
-    2    usage error: bad input path or manifest, unknown backend/model, bad option
+    2    usage error: bad input path or manifest, unknown backend/model, bad option, --out in use by another batch
     130  interrupted (Ctrl-C); run the same command again to resume
 """
 
@@ -46,7 +46,7 @@ def transcribe_command(
     interrupted batch resumes where it stopped; a transcript cache keyed by
     audio, model and options makes a rerun do no ASR.
     """
-    from ..asr.batch import transcribe_batch
+    from ..asr.batch import OutputBusyError, transcribe_batch
     from ..asr.options import AsrOptions
     from ..audio.inputs import read_inputs
 
@@ -65,7 +65,7 @@ def transcribe_command(
         results = transcribe_batch(calls, options, out, workers=workers, use_cache=not no_cache, progress=not quiet)
     except KeyboardInterrupt:
         raise typer.Exit(INTERRUPTED) from None
-    except ValueError as e:  # an unknown model name: the message lists the valid ones
+    except (ValueError, OutputBusyError) as e:  # an unknown model name (the message lists the valid ones); --out in use
         raise _usage_error(errors, str(e)) from None
     except RuntimeError as e:  # the model could not load: no call can be transcribed
         errors.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
