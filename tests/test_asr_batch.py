@@ -131,6 +131,20 @@ def test_silent_channel_is_skipped(tmp_path):
     assert [u.role for u in transcript.utterances] == ["agent"]
 
 
+def test_a_segment_spanning_several_turns_is_split_at_its_pauses():
+    from callqa.asr.backends.base import AsrWord
+    from callqa.asr.pipeline import split_at_pauses
+
+    words = [AsrWord(0.3, 0.8, "您好，", 0.9), AsrWord(0.9, 1.5, "请讲。", 0.9),  # 4 s: the customer talks
+             AsrWord(5.5, 6.0, "好的，", 0.9), AsrWord(6.2, 6.9, "请稍等。", 0.9)]
+    segment = AsrSegment(0.3, 6.9, "您好，请讲。好的，请稍等。", -0.2, 0.05, 1.1, words)
+    pieces = split_at_pauses([segment])
+    assert [(p.start, p.end, p.text) for p in pieces] == [(0.3, 1.5, "您好，请讲。"), (5.5, 6.9, "好的，请稍等。")]
+    assert [len(p.words) for p in pieces] == [2, 2] and pieces[0].avg_logprob == -0.2
+    close = AsrSegment(0.3, 1.5, "您好，请讲。", -0.2, 0.05, 1.1, words[:2])
+    assert split_at_pauses([close]) == [close]
+
+
 def test_more_than_two_channels():
     audio = DecodedAudio(np.random.default_rng(0).normal(0, 0.1, (4, 16000)).astype(np.float32), SAMPLE_RATE, 1.0,
                          8000, 4, "pcm_s16le", "x")

@@ -82,6 +82,11 @@ def test_manifest_bad_channels_names_row_and_column(tmp_path):
     assert "'agent,customer'" in message and "'mono'" in message
 
 
+def test_manifest_unquoted_layout_gets_a_hint(tmp_path):
+    path = write_manifest(tmp_path, "file,agent_id,channels\nc1.wav,A1,agent,customer\n")
+    expect_input_error(path, "row 2: channels 'agent' is not one of", 'must be quoted: "agent,customer"')
+
+
 def test_manifest_duplicate_call_ids(tmp_path):
     path = write_manifest(tmp_path, "file,agent_id,call_id\nx.wav,A1,c1\ny.wav,A1,c2\nz.wav,A2,C1\n")
     expect_input_error(path, "manifest.csv row 4", "call_id 'C1' is already used on row 2")

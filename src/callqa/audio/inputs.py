@@ -126,8 +126,11 @@ def read_manifest(manifest: Path | str) -> list[CallInput]:
             raise InputError(f"{where}: file is empty")
         layout = _normalize_layout(cell("channels")) if cell("channels") else DEFAULT_CHANNEL_LAYOUT
         if layout not in CHANNEL_LAYOUTS:
+            # An unquoted agent,customer splits into two cells: say so rather than only "not one of".
+            hint = ' (a value with a comma must be quoted: "agent,customer")' if len(row) > len(columns) else ""
             raise InputError(
-                f"{where}: channels {cell('channels')!r} is not one of {', '.join(repr(c) for c in CHANNEL_LAYOUTS)}"
+                f"{where}: channels {cell('channels')!r} is not one of "
+                f"{', '.join(repr(c) for c in CHANNEL_LAYOUTS)}{hint}"
             )
         call_id = cell("call_id") or Path(file).stem
         call_id = _checked_call_id(call_id, where)
