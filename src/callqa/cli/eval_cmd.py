@@ -41,15 +41,17 @@ def eval_command(
 
     report = evaluate(expected, calls)
     table = Table(title=f"{report.calls} labelled calls vs {calls_path} (positive = violation)", title_justify="left")
-    for column in ("check", "labelled", "agree", "TP", "FP", "FN", "precision", "recall", "F1"):
-        table.add_column(column, justify="left" if column == "check" else "right")
+    table.add_column("check", no_wrap=True, min_width=len("standard_phrasing"))
+    for column in ("labelled", "agree", "TP", "FP", "FN", "precision", "recall", "F1"):
+        table.add_column(column, justify="right")
     for m in report.checks:
         table.add_row(
             m.check_id, str(m.labelled), str(m.agree), str(m.true_positive), str(m.false_positive),
             str(m.false_negative), _pct(m.precision), _pct(m.recall), _pct(m.f1),
         )  # fmt: skip
     console.print(table)
-    console.print("precision/recall '-': no violation was labelled or found, so there is nothing to divide by.")
+    if any(math.isnan(m.precision) or math.isnan(m.recall) for m in report.checks):
+        console.print("'-': no violation was labelled (recall) or found (precision), so there is nothing to divide by.")
     if report.status_labelled:
         console.print(f"employee_id_status accuracy: {_pct(report.status_accuracy)} ({report.status_labelled} calls)")
     if report.flagged_labelled:
