@@ -42,7 +42,8 @@ def take(target: Path, out_dir: Path, call_id: str | None = None, width: int = 1
             page.wait_for_timeout(300)
             page.evaluate("window.scrollTo(0, 0)")
         shots.append(out_dir / "call.png")
-        page.screenshot(path=shots[-1], full_page=True)
+        page.set_viewport_size({"width": width, "height": 1400})  # the top of a long page: header, transcript
+        page.screenshot(path=shots[-1])
         browser.close()
     return shots
 
