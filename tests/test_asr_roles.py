@@ -5,6 +5,10 @@ pitches and vocal tracts) so they run in seconds; roles on the real sample
 calls are tested in test_asr_roles_samples at the bottom once samples exist.
 """
 
+import json
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.signal import lfilter
@@ -204,3 +208,73 @@ def test_mono_empty_and_silent():
     out = mono_utterances([seg("您好，请问有什么可以帮您？", 0.0, 1.0)], np.zeros(SR, np.float32), SR)
     assert [u.role for u in out] == ["agent"]  # no voice to go by: the words decide
     assert out[0].role_confidence < 0.99
+
+
+# --- mono roles on the sample calls -------------------------------------------
+# Real TTS voices on 8 kHz phone audio. Stereo samples are mixed down, so every
+# sample gives a mono call with known roles. Segments come from the truth
+# (text and times) two turns at a time, so each one spans a voice change and
+# must be split; word times are per sentence, as Whisper's are roughly.
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+TRUTH_FILES = sorted((SAMPLES / "truth").glob("*.json"))
+
+
+def role_accuracy(utterances, truth) -> float:
+    """Share of the truth's speech time whose predicted role is right (time no utterance covers is left out)."""
+    right = wrong = 0.0
+    for t in truth:
+        for u in utterances:
+            overlap = min(u.end, t["end"]) - max(u.start, t["start"])
+            if overlap > 0:
+                right, wrong = (right + overlap, wrong) if u.role == t["role"] else (right, wrong + overlap)
+    return right / (right + wrong)
+
+
+def sentence_words(turn):
+    """AsrWords of one turn, a sentence each, times shared out by length."""
+    parts = [p for p in re.findall(r"[^。？！]+[。？！]?", turn["text"]) if p.strip()]
+    total = sum(len(p) for p in parts)
+    words, t = [], turn["start"]
+    for p in parts:
+        end = t + (turn["end"] - turn["start"]) * len(p) / total
+        words.append(AsrWord(t, end, p, 0.9))
+        t = end
+    return words
+
+
+def segments_spanning_turns(truth):
+    segments = []
+    for i in range(0, len(truth), 2):
+        pair = truth[i : i + 2]
+        words = [w for turn in pair for w in sentence_words(turn)]
+        segments.append(seg("".join(t["text"] for t in pair), pair[0]["start"], pair[-1]["end"], words=words))
+    return segments
+
+
+@pytest.fixture(scope="module")
+def mixed_samples():
+    from callqa.audio.decode import load_audio
+
+    if not TRUTH_FILES:
+        pytest.skip("samples/truth not generated yet")
+    calls = []
+    for truth_file in TRUTH_FILES:
+        truth = json.loads(truth_file.read_text(encoding="utf-8"))
+        [audio_file] = [p for p in SAMPLES.glob(f"{truth['call_id']}.*")]
+        audio = load_audio(audio_file)
+        calls.append((truth["call_id"], audio.channels.mean(axis=0), truth["utterances"]))
+    return calls
+
+
+def test_mono_roles_on_sample_calls(mixed_samples):
+    total_right = total = 0.0
+    for call_id, audio, truth in mixed_samples:
+        out = mono_utterances(segments_spanning_turns(truth), audio, SR)
+        accuracy = role_accuracy(out, truth)
+        speech = sum(t["end"] - t["start"] for t in truth)
+        total_right, total = total_right + accuracy * speech, total + speech
+        print(f"{call_id}: role accuracy {accuracy:.3f} by duration")
+        assert accuracy >= 0.9, call_id
+    print(f"all samples: role accuracy {total_right / total:.3f}")
+    assert total_right / total >= 0.95

@@ -34,7 +34,7 @@ from .backends.base import AsrSegment, AsrWord
 from .filters import confidence_from_logprob, content_key
 from .normalize import normalize_text, to_half_width
 from .roles_text import text_role_evidence
-from .roles_voice import call_frames, cluster_voices, voice_vector
+from .roles_voice import CallFrames, call_frames, cluster_voices, voice_vector
 from .transcript import Utterance
 
 __all__ = ["mono_utterances", "split_into_pieces", "voice_features", "assign_roles", "Piece"]
@@ -93,6 +93,8 @@ def _split_words(words: list[AsrWord]) -> list[tuple[list[AsrWord], str]]:
             if pause_from is None:
                 pause_from = w.start
             continue
+        if text[:1].isspace() and current and _is_cjk(current[-1].word.rstrip()[-1:]):
+            mark += "，"  # Whisper sometimes writes a space where a comma belongs (你好 我想…)
         if current and any(content_key(x.word) for x in current):
             pause = w.start - (pause_from if pause_from is not None else current[-1].end)
             cue = _boundary_cue(mark, pause)
@@ -105,6 +107,10 @@ def _split_words(words: list[AsrWord]) -> list[tuple[list[AsrWord], str]]:
         groups.append((current, ""))
     # Each group's cue is the boundary before it; the first follows the segment start.
     return [(g, cue) for (g, _), cue in zip(groups, ["segment"] + [c for _, c in groups[:-1]])]
+
+
+def _is_cjk(ch: str) -> bool:
+    return bool(ch) and "\u4e00" <= ch <= "\u9fff"
 
 
 def _trailing_mark(text: str) -> str:
@@ -163,11 +169,12 @@ def split_into_pieces(segments: list[AsrSegment]) -> list[Piece]:
     return pieces
 
 
-def voice_features(pieces: list[Piece], audio: np.ndarray, sample_rate: int) -> None:
-    """Fill ``voice`` and ``voiced_s`` of each piece (see roles_voice.py)."""
+def voice_features(pieces: list[Piece], audio: np.ndarray, sample_rate: int) -> CallFrames:
+    """Fill ``voice`` and ``voiced_s`` of each piece (see roles_voice.py); returns the call's frames."""
     frames = call_frames(audio, sample_rate)
     for p in pieces:
         p.voice, p.voiced_s = voice_vector(frames, p.start, p.end)
+    return frames
 
 
 def _sigmoid(x: float) -> float:
@@ -255,8 +262,8 @@ def mono_utterances(segments: list[AsrSegment], audio: np.ndarray, sample_rate: 
         return []
     for p in pieces:
         p.text_evidence = text_role_evidence(normalize_text(p.raw))
-    voice_features(pieces, audio, sample_rate)
-    clusters = cluster_voices(pieces, min_speech_s=_MIN_VOICED_S, full_weight_s=_FULL_WEIGHT_S)
+    frames = voice_features(pieces, audio, sample_rate)
+    clusters = cluster_voices(pieces, min_speech_s=_MIN_VOICED_S, full_weight_s=_FULL_WEIGHT_S, frames=frames)
     assign_roles(pieces, clusters.logodds, voices=clusters.voices)
 
     utterances: list[Utterance] = []

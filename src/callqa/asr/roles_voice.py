@@ -29,6 +29,7 @@ _N_FFT = 256
 _PITCH_FRAME = 512  # two periods of 70 Hz
 _F0_MIN, _F0_MAX = 70.0, 400.0
 _PERIODIC = 0.3  # aperiodicity under this: a voiced frame
+_SPEECH_ABOVE_FLOOR_DB = 10.0  # speech frames stand this far above the call's noise floor (its 10th percentile)
 _MIN_PERIODIC_FRAMES = 3
 
 # Voice vector blocks and their weights in the distance between stretches.
@@ -61,6 +62,9 @@ _TWO_VOICES_FISHER = 5.0
 _TWO_VOICES_FISHER_WITH_BIC = 3.5
 _BIC_MIN_STRETCHES = 12
 _CENTRE_LOGODDS = 4.0
+_GMM_COMPONENTS = 8
+_GMM_MIN_FRAMES = 200  # 2 s of speech per voice
+_GMM_MAX_FRAMES = 4000
 _MAX_VOICE_LOGODDS = 6.0
 
 
@@ -79,16 +83,28 @@ class CallFrames:
         return float(np.percentile(self.loudness, 10)) if len(self.loudness) else -120.0
 
 
-def _pitch_track(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(f0 in Hz, aperiodicity) per HOP: YIN's CMNDF at its deepest point in range."""
+def _pitch_track(y: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(f0 in Hz, aperiodicity) per HOP: YIN's CMNDF at its deepest point in range.
+
+    Only frames where ``wanted`` is true are analysed (speech; silence has no
+    pitch): the others get f0 NaN and aperiodicity 1.
+    """
     import librosa
+    import scipy.fft
 
     w = _PITCH_FRAME // 2
-    frames = librosa.util.frame(np.pad(y, (w, w)), frame_length=_PITCH_FRAME, hop_length=HOP).T.astype(np.float64)
+    all_frames = librosa.util.frame(np.pad(y, (w, w)), frame_length=_PITCH_FRAME, hop_length=HOP).T
+    n = len(all_frames)
+    wanted = np.resize(np.asarray(wanted, dtype=bool), n) if len(wanted) != n else np.asarray(wanted, dtype=bool)
+    f0_all, aperiodicity_all = np.full(n, np.nan), np.ones(n)
+    if not wanted.any():
+        return f0_all, aperiodicity_all
+    frames = all_frames[wanted].astype(np.float32)
     n_fft = 2 * _PITCH_FRAME
     # d(tau) = sum_{j<w} (x[j] - x[j+tau])^2, via one FFT correlation per frame.
-    acf = np.fft.irfft(np.fft.rfft(frames, n_fft) * np.conj(np.fft.rfft(frames[:, :w], n_fft)), n_fft)[:, : w + 1]
-    energy = np.concatenate([np.zeros((len(frames), 1)), np.cumsum(frames**2, axis=1)], axis=1)
+    spectrum = scipy.fft.rfft(frames, n_fft) * np.conj(scipy.fft.rfft(frames[:, :w], n_fft))
+    acf = scipy.fft.irfft(spectrum, n_fft)[:, : w + 1].astype(np.float64)
+    energy = np.concatenate([np.zeros((len(frames), 1)), np.cumsum(frames.astype(np.float64) ** 2, axis=1)], axis=1)
     taus = np.arange(w + 1)
     diff = energy[:, [w]] + (energy[:, taus + w] - energy[:, taus]) - 2 * acf
     cmndf = diff[:, 1:] / np.maximum(np.cumsum(diff[:, 1:], axis=1) / taus[1:], 1e-12)
@@ -101,7 +117,8 @@ def _pitch_track(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     curvature = left - 2 * mid + right
     shift = np.where(curvature > 1e-12, 0.5 * (left - right) / np.maximum(curvature, 1e-12), 0.0)
     period = best + (lo - 1) + np.clip(shift, -0.5, 0.5)
-    return FEATURE_RATE / period, mid
+    f0_all[wanted], aperiodicity_all[wanted] = FEATURE_RATE / period, mid
+    return f0_all, aperiodicity_all
 
 
 def call_frames(audio: np.ndarray, sample_rate: int) -> CallFrames:
@@ -121,28 +138,38 @@ def call_frames(audio: np.ndarray, sample_rate: int) -> CallFrames:
     )
     rms = librosa.feature.rms(y=y, frame_length=_N_FFT, hop_length=HOP)[0]
     centroid = librosa.feature.spectral_centroid(y=y, sr=FEATURE_RATE, n_fft=_N_FFT, hop_length=HOP)[0]
-    f0, aperiodicity = _pitch_track(y)
+    loudness = 20 * np.log10(rms + 1e-6)
+    f0, aperiodicity = _pitch_track(y, loudness > np.percentile(loudness, 10) + _SPEECH_ABOVE_FLOOR_DB)
     n = min(mfcc.shape[1], len(rms), len(centroid), len(f0))
     return CallFrames(
         mfcc=mfcc[1:13, :n].T,
         log_centroid=np.log(centroid[:n] + 1.0),
-        loudness=20 * np.log10(rms[:n] + 1e-6),
+        loudness=loudness[:n],
         log_f0=np.log(f0[:n]),
         aperiodicity=aperiodicity[:n],
     )
 
 
-def voice_vector(frames: CallFrames, start: float, end: float) -> tuple[np.ndarray | None, float]:
-    """(voice vector laid out as VOICE_BLOCKS, seconds of speech it rests on).
-
-    Speech frames are the louder half of the stretch that also stand clear of
-    the call's noise floor. The pitch is NaN when too few frames are periodic.
-    """
+def _speech_frames(frames: CallFrames, start: float, end: float) -> tuple[int, int, np.ndarray | None]:
+    """Frame range of a stretch and which of its frames are speech: clear of
+    the call's noise floor and within 25 dB of the stretch's loudest frame."""
     a, b = int(start * FRAMES_PER_S), int(math.ceil(end * FRAMES_PER_S))
     loud = frames.loudness[a:b]
     if len(loud) == 0:
+        return a, b, None
+    return a, b, (loud > frames.noise_floor + _SPEECH_ABOVE_FLOOR_DB) & (loud > loud.max() - 25.0)
+
+
+def voice_vector(frames: CallFrames, start: float, end: float) -> tuple[np.ndarray | None, float]:
+    """(voice vector laid out as VOICE_BLOCKS, seconds of speech it rests on).
+
+    Summaries are over the stretch's speech frames (_speech_frames). The pitch
+    is NaN when too few frames are periodic.
+    """
+    a, b, keep = _speech_frames(frames, start, end)
+    if keep is None:
         return None, 0.0
-    keep = (loud >= np.median(loud)) & (loud > frames.noise_floor + 6.0)
+    loud = frames.loudness[a:b]
     speech_s = float(keep.sum() / FRAMES_PER_S)
     if keep.sum() < 10:
         return None, speech_s
@@ -161,6 +188,8 @@ def voice_vector(frames: CallFrames, start: float, end: float) -> tuple[np.ndarr
 
 
 class _HasVoice(Protocol):
+    start: float
+    end: float
     voice: np.ndarray | None
     voiced_s: float
 
@@ -173,11 +202,79 @@ class VoiceClusters:
     apart: float = 0.0  # cluster separation in units of one speaker's own variation
 
 
-def cluster_voices(stretches: list[_HasVoice], min_speech_s: float = 0.4, full_weight_s: float = 1.0) -> VoiceClusters:
-    """Two voices by duration-weighted KMeans, with per-stretch log-odds.
+def _two_means(X: np.ndarray, weights: np.ndarray, iterations: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Duration-weighted 2-means, started from a split along the main axis.
+
+    Deterministic and instant on a call's few hundred stretches (sklearn's
+    KMeans spends longer starting threads than clustering them).
+    """
+    centred = X - np.average(X, axis=0, weights=weights)
+    main_axis = np.linalg.svd(centred * np.sqrt(weights)[:, None], full_matrices=False)[2][0]
+    labels = (centred @ main_axis < 0).astype(int)
+    for _ in range(iterations):
+        if labels.min() == labels.max():  # every stretch on one side: no second voice to find
+            break
+        centres = np.array([np.average(X[labels == k], axis=0, weights=weights[labels == k]) for k in (0, 1)])
+        new = ((X[:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    centres = np.array(
+        [np.average(X[labels == k], axis=0, weights=weights[labels == k]) if (labels == k).any() else X.mean(axis=0)
+         for k in (0, 1)]
+    )  # fmt: skip
+    return labels, centres
+
+
+def _frame_positions(
+    frames: CallFrames, stretches: list[_HasVoice], have: list[int], position: dict[int, float]
+) -> dict[int, float] | None:
+    """Per stretch, its position between the voices by frame-level models.
+
+    A stretch's mean timbre depends on what was said (两个 谢谢 are mostly
+    fricatives), which misleads on short stretches. A Gaussian mixture per voice
+    over single frames, trained on the stretches clearly in each cluster,
+    models every sound of that voice; the mean frame log-likelihood ratio is
+    rescaled so that the training stretches sit near +1 and -1.
+    """
+    from sklearn.mixture import GaussianMixture
+
+    def speech(i: int) -> np.ndarray:
+        a, b, keep = _speech_frames(frames, stretches[i].start, stretches[i].end)
+        x = np.column_stack([frames.mfcc[a:b], frames.log_centroid[a:b]])
+        return x[keep] if keep is not None else x[:0]
+
+    matrices = {i: speech(i) for i in have}
+    train = {side: [i for i in have if side * position[i] >= 0.5 and stretches[i].voiced_s >= 0.5] for side in (1, -1)}
+    stacked = {side: np.vstack([matrices[i] for i in ids]) if ids else np.empty((0, 13)) for side, ids in train.items()}
+    if min(len(x) for x in stacked.values()) < _GMM_MIN_FRAMES:
+        return None
+    everything = np.vstack(list(stacked.values()))
+    mu, sd = everything.mean(axis=0), everything.std(axis=0) + 1e-6
+    rng = np.random.default_rng(0)
+    models = {}
+    for side, x in stacked.items():
+        if len(x) > _GMM_MAX_FRAMES:  # a few minutes of one voice says all a small mixture can learn
+            x = x[rng.choice(len(x), _GMM_MAX_FRAMES, replace=False)]
+        models[side] = GaussianMixture(
+            _GMM_COMPONENTS, covariance_type="diag", reg_covar=1e-2, init_params="k-means++", random_state=0
+        ).fit((x - mu) / sd)
+    llr = {}
+    for i, x in matrices.items():
+        if len(x):
+            z = (x - mu) / sd
+            llr[i] = float(np.mean(models[1].score_samples(z) - models[-1].score_samples(z)))
+    scale = np.median([abs(llr[i]) for ids in train.values() for i in ids if i in llr]) + 1e-6
+    return {i: v / scale for i, v in llr.items()}
+
+
+def cluster_voices(
+    stretches: list[_HasVoice], min_speech_s: float = 0.4, full_weight_s: float = 1.0, frames: CallFrames | None = None
+) -> VoiceClusters:
+    """Two voices by duration-weighted 2-means, with per-stretch log-odds.
 
     A stretch's log-odds grow with its signed position along the axis between
-    the two cluster centres (capped; see below), shrunk for short stretches. KMeans splits even one voice in two, at about 2.7 within-cluster
+    the two cluster centres (capped; see below), shrunk for short stretches. 2-means splits even one voice in two, at about 2.7 within-cluster
     deviations apart (more on few stretches): well apart is two voices;
     moderately apart counts only when a Gaussian-mixture BIC, given enough
     stretches to mean anything, prefers two components. In every case the two
@@ -185,7 +282,6 @@ def cluster_voices(stretches: list[_HasVoice], min_speech_s: float = 0.4, full_w
     level, timbre: VOICE_BLOCKS); halves far apart on that scale are two voices
     however noisy each one is.
     """
-    from sklearn.cluster import KMeans
 
     logodds = np.zeros(len(stretches))
     have = [i for i, s in enumerate(stretches) if s.voice is not None]
@@ -201,21 +297,20 @@ def cluster_voices(stretches: list[_HasVoice], min_speech_s: float = 0.4, full_w
     Z = dict(zip(have, (X - center) / scale * _BLOCK_WEIGHTS))
     Xf = np.array([Z[i] for i in fit])
     wf = np.array([min(stretches[i].voiced_s, 10.0) for i in fit])
-    km = KMeans(n_clusters=2, n_init=5, random_state=0).fit(Xf, sample_weight=wf)
-    ca, cb = km.cluster_centers_
+    labels, (ca, cb) = _two_means(Xf, wf)
     delta = float(np.linalg.norm(ca - cb))
     if delta < 1e-9:
         return VoiceClusters(logodds, voices=1)
     axis, mid = (ca - cb) / delta, (ca + cb) / 2
-    own = np.where(km.labels_ == 0, delta / 2, -delta / 2)
+    own = np.where(labels == 0, delta / 2, -delta / 2)
     sigma = float(np.sqrt(np.average(((Xf - mid) @ axis - own) ** 2, weights=wf))) + 1e-6
     fisher = delta / sigma
 
     # How far apart the two halves are in units of one speaker's own variation.
     raw = np.array([stretches[i].voice for i in fit])
     raw[np.isnan(raw)] = np.take(np.nanmedian(raw, axis=0), np.where(np.isnan(raw))[1])
-    gap = np.average(raw[km.labels_ == 0], axis=0, weights=wf[km.labels_ == 0]) - np.average(
-        raw[km.labels_ == 1], axis=0, weights=wf[km.labels_ == 1]
+    gap = np.average(raw[labels == 0], axis=0, weights=wf[labels == 0]) - np.average(
+        raw[labels == 1], axis=0, weights=wf[labels == 1]
     )
     apart = float(np.linalg.norm(gap / _SPEAKER_SPREAD * _BLOCK_WEIGHTS)) / _TOTAL_WEIGHT
 
@@ -235,8 +330,11 @@ def cluster_voices(stretches: list[_HasVoice], min_speech_s: float = 0.4, full_w
     # _CENTRE_LOGODDS: clusters are not Gaussian, and a stretch that lies
     # between them (two voices in it, or a misplaced boundary) is uncertain.
     slope = min(fisher**2 / 2, _CENTRE_LOGODDS)
+    position = {i: float((Z[i] - mid) @ axis) / (delta / 2) for i in have}
+    by_frames = _frame_positions(frames, stretches, have, position) if frames is not None else None
     for i in have:
-        position = float((Z[i] - mid) @ axis) / (delta / 2)
-        lo = float(np.clip(slope * position, -_MAX_VOICE_LOGODDS, _MAX_VOICE_LOGODDS))
+        # Summary vector (carries pitch and level) and frame models (robust on short stretches) in equal parts.
+        where = (position[i] + by_frames[i]) / 2 if by_frames and i in by_frames else position[i]
+        lo = float(np.clip(slope * where, -_MAX_VOICE_LOGODDS, _MAX_VOICE_LOGODDS))
         logodds[i] = lo * min(1.0, stretches[i].voiced_s / full_weight_s)
     return VoiceClusters(logodds, voices=2, fisher=fisher, apart=apart)
