@@ -76,6 +76,9 @@ def test_review_a_call_end_to_end(browser, tmp_path):
         assert page.inner_text("#machine-score") == "65"
         assert "dismissed" in page.inner_text(f"#f-{fingerprint} .state")
         assert "王主管" in page.inner_text("#history")
+        page.click("#mark-reviewed")
+        page.wait_for_selector("#reviewed-badge")
+        assert "王主管" in page.inner_text("#reviewed-badge")
 
     # the stopped server left agents.csv with the reviewed score: A01's mean is (75 + 95) / 2
     agents = (batch.out_dir / "agents.csv").read_text(encoding="utf-8-sig").splitlines()
@@ -88,6 +91,7 @@ def test_review_a_call_end_to_end(browser, tmp_path):
         history = page.inner_text("#history")
         assert "王主管" in history and "dismiss" in history and "客户问的是政策" in history
         assert "state-dismiss" in (page.get_attribute(f"#f-{fingerprint}", "class") or "")
+        assert "王主管" in page.inner_text("#reviewed-badge")
         # the dashboard reflects it too: A01's mean is now (75 + 95) / 2
         page.goto(restarted.url + "/")
         assert "85" in page.inner_text("#agents tr:has-text('A01')")
