@@ -67,8 +67,9 @@ def test_login_redirect_stays_on_this_site(batch):
     client = create_app(batch.out_dir, token=TOKEN).test_client()
     page = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"csrf_token": csrf, "token": TOKEN, "next": "//evil.example/"})
-    assert response.headers["Location"] == "/"
+    for target in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        response = client.post("/login", data={"csrf_token": csrf, "token": TOKEN, "next": target})
+        assert response.headers["Location"] == "/"
 
 
 def test_loopback_detection():

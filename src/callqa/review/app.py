@@ -123,11 +123,11 @@ def create_app(
         expected = app.config["CALLQA_TOKEN"]
         if not expected or request.endpoint in PUBLIC_ENDPOINTS:
             return None
-        if session.get("authed") and hmac.compare_digest(session.get("authed", ""), _token_tag(expected)):
+        if session.get("authed") and hmac.compare_digest(session.get("authed", ""), token_tag(expected)):
             return None
         offered = request.args.get("token") or _bearer(request.headers.get("Authorization", ""))
         if offered and hmac.compare_digest(offered.encode(), expected.encode()):
-            session["authed"] = _token_tag(expected)
+            session["authed"] = token_tag(expected)
             if request.method == "GET" and "token" in request.args:
                 # Drop the token from the address bar and the browser history.
                 args = {k: v for k, v in request.args.items() if k != "token"}
@@ -154,7 +154,7 @@ def create_app(
     return app
 
 
-def _token_tag(token: str) -> str:
+def token_tag(token: str) -> str:
     """What the session stores: a keyed hash, so the cookie never carries the token."""
     return hmac.new(b"callqa-review", token.encode(), "sha256").hexdigest()
 
