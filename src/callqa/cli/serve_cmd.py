@@ -59,7 +59,8 @@ def serve(
     finally:
         server.server_close()
         if not web.extensions["callqa_reports"].flush(timeout=120):
-            typer.echo("warning: the CSV reports may lag the last decisions; `callqa report DIR` rewrites them", err=True)
+            typer.echo("warning: the CSV reports may lag the last decisions; `callqa report DIR` rewrites them",
+                       err=True)
 
 
 def _interrupt(signum, frame):
