@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..asr.transcript import Transcript
@@ -26,16 +27,33 @@ class BannedPhrasesConfig(PhraseCheckConfig):
     # lying inside one of these is not a violation.
     exceptions: list[str] = field(
         default_factory=lambda: [
-            "不知道您",  # 不知道您明天方不方便 / 不知道您是否 ...: a polite question
             "不知道(是否|能否|可否|方不方便|可不可以|能不能)",
             "[要是|如果](不行|不可以|不知道)的话",  # 如果不行的话，我们再给您换
             "(行不行|可不可以|可以不可以|知不知道|知道不知道)",  # 您看这样行不行: a question, not a refusal
         ],
         metadata={"phrases": True},
     )
-    # Homophones of the listed phrases are real, innocent words (不幸 and
-    # 步行 sound exactly like 不行), so by default only the characters count.
+    # Polite openings that are only polite as a question: 不知道您明天方不方便？
+    # excuses, 不知道，您自己去查 (heard as 不知道您自己去查) does not. An
+    # occurrence starting one of these is excused when its sentence asks
+    # something (吗/呢/？, 是否, or an A-not-A form such as 方不方便).
+    question_exceptions: list[str] = field(default_factory=lambda: ["不知道[您|你]"], metadata={"phrases": True})
+    # Homophones of the short phrases are real, innocent words (不幸 and 步行
+    # sound exactly like 不行), so by default only their characters count;
+    # phrases of ``homophones_from`` characters or more also match by sound,
+    # because Whisper writes 不知到 for 不知道 and nothing innocent sounds like it.
     homophones: bool = False
+    homophones_from: int = 3
+
+
+# Sentence-final particles, a question mark, 是否/能否/可否, or A-not-A (方不方便, 有没有).
+_QUESTION = re.compile(r"[？?吗呢]|是否|能否|可否|([\u4e00-\u9fff])[不没]\1")
+_SENTENCE_END = re.compile(r"[。！!？?；;]")
+
+
+def _sentence_from(text: str, start: int) -> str:
+    end = _SENTENCE_END.search(text, start)
+    return text[start : end.end() if end else len(text)]
 
 
 @register
@@ -70,20 +88,29 @@ class BannedPhrasesCheck(Check):
         agent = transcript.by_role("agent")
         if not agent:
             return CheckResult(self.id, None, 0.0, extra={"reason": "the agent does not speak in this call"})
-        # Convicting evidence: never fuzzy; homophones only when asked for.
-        banned = compile_phrases(config.phrases, config.matching, pinyin=config.homophones, fuzzy=False)
+        # Convicting evidence: never fuzzy; homophones only for phrases long enough to have no innocent twin.
+        long_phrases = [p for p in config.phrases if len(p) >= config.homophones_from]
+        short_phrases = [p for p in config.phrases if len(p) < config.homophones_from]
+        banned = [
+            compile_phrases(short_phrases, config.matching, pinyin=config.homophones, fuzzy=False),
+            compile_phrases(long_phrases, config.matching, pinyin=True, fuzzy=False),
+        ]
         # Exceptions as strict as the phrases they excuse: fuzziness could
-        # stretch 不知道您 over 不知道啊, homophones 行不行 over 幸，步行.
+        # stretch 不知道您 over 不知道啊, homophones 行不行 over 幸，步行. The
+        # question openings match by sound (不知到您 is 不知道您) since the
+        # question test on their sentence guards them.
         exceptions = compile_phrases(config.exceptions, config.matching, pinyin=config.homophones, fuzzy=False)
+        questions = compile_phrases(config.question_exceptions, config.matching, pinyin=True, fuzzy=False)
         findings = []
         for index, u in agent:
-            hits = match_utterance(u, banned)
-            if not hits:
-                continue
-            text = u.raw_text if hits[0].source == "raw_text" else u.text
-            excused = find_phrases(text, exceptions, hits[0].source)
-            for hit in hits:
-                if any(e.start <= hit.start and hit.end <= e.end for e in excused):
+            for hit in sorted((h for phrases in banned for h in match_utterance(u, phrases)), key=lambda h: h.start):
+                text = u.raw_text if hit.source == "raw_text" else u.text
+                if any(e.start <= hit.start and hit.end <= e.end for e in find_phrases(text, exceptions, hit.source)):
+                    continue
+                if any(
+                    q.start == hit.start and _QUESTION.search(_sentence_from(text, q.start))
+                    for q in find_phrases(text, questions, hit.source)
+                ):
                     continue
                 findings.append(
                     utterance_finding(
