@@ -75,6 +75,19 @@ def test_stereo_rejects_channels_the_layout_does_not_name():
         stereo_utterances({0: [], 2: [seg("您好", 0, 1)]}, "agent,customer")
 
 
+def test_stereo_splits_a_segment_across_a_long_silence():
+    words = [AsrWord(10.0, 11.0, "好的，请您稍等。", 0.9), AsrWord(11.0, 15.2, "﹐", 0.5),  # punctuation spanning the wait
+             AsrWord(15.2, 17.0, "感谢您的耐心等待。", 0.9)]  # fmt: skip
+    long_segment = seg("好的，请您稍等。﹐感谢您的耐心等待。", 10.0, 17.0, words=words)
+    out = stereo_utterances({0: [long_segment], 1: []}, "agent,customer")
+    assert [(u.start, u.end, u.raw_text) for u in out] == [
+        (10.0, 11.0, "好的，请您稍等。﹐"),
+        (15.2, 17.0, "感谢您的耐心等待。"),
+    ]
+    short_pause = [AsrWord(0.0, 1.0, "您好，", 0.9), AsrWord(1.8, 3.0, "请问有什么可以帮您？", 0.9)]
+    assert len(stereo_utterances({0: [seg("您好，请问有什么可以帮您？", 0, 3, words=short_pause)]}, "agent,customer")) == 1
+
+
 def test_layout_roles():
     assert layout_roles("customer,agent") == ("customer", "agent")
 
@@ -194,6 +207,21 @@ def test_mono_splits_a_segment_that_spans_a_voice_change():
     assert [u.role for u in out] == ["agent", "customer", "agent", "customer"]
     assert out[2].raw_text == "好的，请您稍等，我帮您查一下。"
     assert out[3].start == pytest.approx(b.start, abs=1e-3)
+
+
+def test_mono_keeps_a_long_silence_between_utterances():
+    audio, segments = synth_call(CALL[:4], {"agent": HIGH, "customer": LOW})
+    a = segments[2]  # the agent's "好的，请您稍等，我帮您查一下。"
+    gap = 4.0
+    silence = np.zeros(int(gap * SR), np.float32)
+    cut = int(a.end * SR)
+    audio = np.concatenate([audio[:cut], silence, audio[cut:]])
+    later = [seg(s.text, s.start + gap, s.end + gap) for s in segments[3:]]
+    words = [AsrWord(a.start, a.end, a.text, 0.9), AsrWord(a.end + gap, a.end + gap + 0.6, "好的。", 0.9)]
+    spanning = seg(a.text + "好的。", a.start, a.end + gap + 0.6, words=words)
+    out = mono_utterances(segments[:2] + [spanning] + later, audio, SR)
+    agent = [u for u in out if u.role == "agent"]
+    assert [u.raw_text for u in agent][-2:] == [a.text, "好的。"]
 
 
 def test_split_without_word_times_shares_time_by_characters():

@@ -7,13 +7,15 @@ roles_mono.py from voices and words.
 
 from __future__ import annotations
 
-from .backends.base import AsrSegment
+from dataclasses import replace
+
+from .backends.base import AsrSegment, AsrWord
 from .filters import confidence_from_logprob, content_key
 from .normalize import normalize_text
-from .roles_mono import mono_utterances
+from .roles_mono import LONG_PAUSE_S, mono_utterances
 from .transcript import CHANNEL_LAYOUTS, ROLES, Utterance
 
-__all__ = ["stereo_utterances", "mono_utterances", "layout_roles", "utterance_from_segment"]
+__all__ = ["stereo_utterances", "mono_utterances", "layout_roles", "utterance_from_segment", "split_at_long_pauses"]
 
 # Line echo: the agent's voice leaking into the customer's channel (or back)
 # is transcribed twice. Two utterances on different channels that overlap
@@ -44,6 +46,36 @@ def utterance_from_segment(seg: AsrSegment, role: str, channel: int | None, role
         role_confidence=role_confidence,
         channel=channel,
     )
+
+
+def split_at_long_pauses(seg: AsrSegment, min_pause_s: float = LONG_PAUSE_S) -> list[AsrSegment]:
+    """A segment cut where its words leave a silence of ``min_pause_s`` or more.
+
+    Whisper can keep one segment across the silence of an agent looking
+    something up; checks need that silence between two utterances. Punctuation
+    Whisper writes as a word of its own spans the pause, so it counts as silence.
+    Segments without word times are returned whole.
+    """
+    if not seg.words:
+        return [seg]
+    groups: list[list[AsrWord]] = [[]]
+    last_end = None
+    for w in seg.words:
+        is_content = bool(content_key(w.word))
+        if is_content and last_end is not None and w.start - last_end >= min_pause_s and groups[-1]:
+            groups.append([])
+        groups[-1].append(w)
+        if is_content:
+            last_end = w.end
+    if len(groups) == 1:
+        return [seg]
+    pieces = []
+    for g in groups:
+        content = [w for w in g if content_key(w.word)]
+        text = "".join(w.word for w in g).strip()
+        if content:
+            pieces.append(replace(seg, start=content[0].start, end=content[-1].end, text=text, words=g))
+    return pieces
 
 
 def _overlap_share(a: Utterance, b: Utterance) -> float:
@@ -80,8 +112,9 @@ def stereo_utterances(per_channel: dict[int, list[AsrSegment]], layout: str) -> 
     drop_hallucinations); ``layout`` says who is on which channel
     ('agent,customer': channel 0 is the agent). Channels the layout does not
     name are an error, not a guess. Segments with no words left after
-    normalization are skipped, and an echo of one channel's speech on the
-    other is kept once (the copy Whisper was surer of).
+    normalization are skipped, a segment is cut where its words leave a
+    silence of LONG_PAUSE_S or more, and an echo of one channel's speech on
+    the other is kept once (the copy Whisper was surer of).
     """
     roles = layout_roles(layout)
     extra = sorted(set(per_channel) - set(range(len(roles))))
@@ -90,7 +123,8 @@ def stereo_utterances(per_channel: dict[int, list[AsrSegment]], layout: str) -> 
     utterances = [
         utterance_from_segment(seg, roles[channel], channel)
         for channel, segments in per_channel.items()
-        for seg in segments
+        for whole in segments
+        for seg in split_at_long_pauses(whole)
         if content_key(seg.text)
     ]
     utterances.sort(key=lambda u: (u.start, u.end, u.channel))

@@ -45,6 +45,9 @@ _CLAUSE_MARKS = "，,、：:"
 _SPLIT_PAUSE_S = 0.5  # any pause this long
 _SPLIT_PAUSE_AFTER_CLAUSE_S = 0.2  # a shorter pause after a comma
 
+# A silence this long ends an utterance even inside one Whisper segment: checks
+# look for waits between utterances (请您稍等 ... silence ... 感谢您的耐心等待).
+LONG_PAUSE_S = 1.5
 _MIN_VOICED_S = 0.3  # seconds of speech frames; shorter pieces do not shape the voice clusters
 _FULL_WEIGHT_S = 0.5  # seconds of speech frames (the louder half of a piece) for full voice weight
 _TEXT_SCALE = 0.7  # phrase weights (log-odds points) to natural log-odds
@@ -255,7 +258,8 @@ def mono_utterances(segments: list[AsrSegment], audio: np.ndarray, sample_rate: 
 
     ``segments`` are Whisper segments after drop_hallucinations; ``audio`` the
     mono float32 samples they were transcribed from. Consecutive pieces of one
-    segment with the same role form one utterance.
+    segment with the same role form one utterance, unless a silence of
+    LONG_PAUSE_S or more lies between them.
     """
     pieces = split_into_pieces(segments)
     if not pieces:
@@ -272,7 +276,7 @@ def mono_utterances(segments: list[AsrSegment], audio: np.ndarray, sample_rate: 
         role = "agent" if p.p_agent > 0.5 else "customer"
         confidence = min(max(p.p_agent, 1 - p.p_agent), _MAX_ROLE_CONFIDENCE)
         prev = utterances[-1] if utterances else None
-        if prev is not None and last_segment == p.segment and prev.role == role:
+        if prev is not None and last_segment == p.segment and prev.role == role and p.start - prev.end < LONG_PAUSE_S:
             prev.end = p.end
             prev.raw_text += p.raw
             prev.text = normalize_text(prev.raw_text)
