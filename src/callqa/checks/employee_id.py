@@ -26,6 +26,24 @@ _PLACE_VALUES = "十百千"
 _DIGIT_RUN = re.compile(f"[{_DIGITS}{_PLACE_VALUES}两](?:[ 、\\-]?[{_DIGITS}{_PLACE_VALUES}两])*")
 # Between 工号 and the digits: 是/为, a colon, a space (我的工号是：8023).
 _AFTER_MARKER = re.compile(r"[\s:：是为]{0,3}")
+# A character directly before a digit run: Whisper writes 幺 (yāo, 1) as 要, 药, 腰 ...
+_LED_RUN = re.compile(f"([\u4e00-\u9fff])({_DIGIT_RUN.pattern})")
+
+
+def _read_as_yao(ch: str) -> bool:
+    """Does ``ch`` sound like 幺? Then, leading a stated ID, it is the digit 1."""
+    from pypinyin import lazy_pinyin
+
+    return ch not in _DIGITS and lazy_pinyin(ch) == ["yao"]
+
+
+def _id_run(simple: str, pos: int) -> re.Match[str] | None:
+    """The ID's digit run at ``pos``; a homophone of 幺 right before the
+    digits is their first digit (要三五七号客服 is 幺三五七 misheard)."""
+    led = _LED_RUN.match(simple, pos)
+    if led and _read_as_yao(led.group(1)):
+        return led
+    return _DIGIT_RUN.match(simple, pos)
 
 
 def parse_id(run: str) -> str | None:
@@ -34,6 +52,8 @@ def parse_id(run: str) -> str | None:
     A run with place values (八千零二十三) is read as a number with cn2an.
     """
     run = re.sub(r"[ 、\-]", "", run)
+    if run[:1] and run[0] not in _DIGITS and _read_as_yao(run[0]):
+        run = "1" + run[1:]  # 要三五七 is 幺三五七 misheard
     if not run:
         return None
     if any(ch in _PLACE_VALUES for ch in run):
@@ -65,11 +85,12 @@ def find_ids(text: str, markers: PhraseList, suffixes: PhraseList, min_digits: i
     found: list[StatedId] = []
     for marker in find_phrases(text, markers):
         gap = _AFTER_MARKER.match(simple, marker.end)
-        run = _DIGIT_RUN.match(simple, gap.end())
+        run = _id_run(simple, gap.end())
         digits = parse_id(run.group(0)) if run else None
         if digits and min_digits <= len(digits) <= max_digits:
             found.append(StatedId(digits, marker.start, run.end()))
-    for run in _DIGIT_RUN.finditer(simple):
+    for plain in _DIGIT_RUN.finditer(simple):
+        run = (plain.start() > 0 and _id_run(simple, plain.start() - 1)) or plain
         digits = parse_id(run.group(0))
         if not digits or not (min_digits <= len(digits) <= max_digits):
             continue
@@ -89,7 +110,13 @@ class EmployeeIdConfig(PhraseCheckConfig):
     window_s: float = 30.0  # the opening: agent speech starting this soon after the agent's first words
     markers: list[str] = field(default_factory=lambda: ["工号", "员工[编]号", "我是"], metadata={"phrases": True})
     suffixes: list[str] = field(
-        default_factory=lambda: ["号(客服|话务员|坐席|专员)", "号为您服务", "号很高兴为您服务"],
+        # The longer forms let fuzzy matching forgive a misheard word (特服 for 客服).
+        default_factory=lambda: [
+            "号(客服|话务员|坐席|专员)",
+            "号为您服务",
+            "号很高兴为您服务",
+            "号(客服|话务员|坐席|专员)(为您服务|很高兴为您服务)",
+        ],
         metadata={"phrases": True},
     )
     min_digits: int = 3
