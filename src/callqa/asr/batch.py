@@ -77,7 +77,7 @@ class _LazyBackend:
         self.model_ref = model
         self._loaded: AsrBackend | None = None
 
-    def transcribe(self, audio, options: AsrOptions):
+    def ensure_loaded(self, options: AsrOptions) -> AsrBackend:
         if self._loaded is None:
             from .backends import load_backend
 
@@ -87,7 +87,10 @@ class _LazyBackend:
                 raise BackendUnavailableError(
                     f"could not load the {options.backend} backend with model {options.model!r}: {e}"
                 ) from e
-        return self._loaded.transcribe(audio, options)
+        return self._loaded
+
+    def transcribe(self, audio, options: AsrOptions):
+        return self.ensure_loaded(options).transcribe(audio, options)
 
 
 class _Worker:

@@ -116,11 +116,11 @@ def _recognize(backend: AsrBackend, samples: np.ndarray, options: AsrOptions) ->
 def recognize(audio: DecodedAudio, requested_layout: str, backend: AsrBackend, options: AsrOptions) -> Recognition:
     """Run Whisper on the channels the layout calls for: the expensive step, and what the cache keeps."""
     layout, notes = effective_layout(requested_layout, audio)
+    signals = {0: audio.mono()} if layout == MONO else {channel: audio.channels[channel] for channel in (0, 1)}
+    if hasattr(backend, "ensure_loaded") and not all(map(is_silent, signals.values())):
+        backend.ensure_loaded(options)  # a lazily loaded model: loading it is not ASR time
     started = time.perf_counter()
-    if layout == MONO:
-        per_channel = {0: _recognize(backend, audio.mono(), options)}
-    else:
-        per_channel = {channel: _recognize(backend, audio.channels[channel], options) for channel in (0, 1)}
+    per_channel = {channel: _recognize(backend, samples, options) for channel, samples in signals.items()}
     return Recognition(
         layout=layout,
         duration_s=round(audio.duration_s, 3),
