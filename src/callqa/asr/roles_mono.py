@@ -7,9 +7,10 @@ No diarization model is downloaded; the evidence is what any listener uses:
    piece holds one voice.
 2. Voices. Each piece gets a voice vector (MFCC means and spreads, pitch,
    voicing, spectral centroid, loudness) on the 8 kHz phone band, and the
-   pieces are clustered into two voices, or found to hold one (roles_voice.py).
-   Each piece's voice log-odds is its linear-discriminant position between
-   the two voices, so weak separation gives weak evidence.
+   pieces are clustered into two voices, or found to hold one (roles_voice.py);
+   frame-level models of each voice then judge the short pieces. Each piece's
+   voice log-odds grow with its position between the two voices, so a piece
+   lying between them, or voices that are close, give weak evidence.
 3. Which voice is the agent: service phrasing scored per voice (role_phrases.yaml,
    matched on pinyin), plus a small bonus for speaking first.
 4. Each piece's agent probability combines its voice, the voice-to-role
@@ -49,11 +50,12 @@ _SPLIT_PAUSE_AFTER_CLAUSE_S = 0.2  # a shorter pause after a comma
 # look for waits between utterances (请您稍等 ... silence ... 感谢您的耐心等待).
 LONG_PAUSE_S = 1.5
 _MIN_VOICED_S = 0.3  # seconds of speech frames; shorter pieces do not shape the voice clusters
-_FULL_WEIGHT_S = 0.5  # seconds of speech frames (the louder half of a piece) for full voice weight
+_FULL_WEIGHT_S = 0.5  # seconds of speech frames for full voice weight
 _TEXT_SCALE = 0.7  # phrase weights (log-odds points) to natural log-odds
 _MAPPING_SCALE = 0.5
 _FIRST_SPEAKER_BONUS = 1.0  # agents answer inbound calls; outbound calls reverse it, so keep it small
 _MAPPING_MAX = 0.98  # never fully certain which voice is the agent
+_ONE_VOICE_MAPPING_MAX = 0.9  # "one voice" may be two alike: words without evidence of their own stay in doubt
 _MAX_ROLE_CONFIDENCE = 0.99
 # Chance that the speaker changes at each kind of boundary between pieces.
 # Across Whisper segments nothing is assumed. Inside one, turns still change:
@@ -162,7 +164,8 @@ def split_into_pieces(segments: list[AsrSegment]) -> list[Piece]:
             if len(groups) <= 1:
                 spans = [(seg.start, seg.end, seg.text.strip(), "segment")]
             else:
-                spans = [(_content_start(g), _content_end(g), "".join(w.word for w in g).strip(), cue) for g, cue in groups]
+                # Text kept as written, spaces included, so that joined pieces give back Whisper's text.
+                spans = [(_content_start(g), _content_end(g), "".join(w.word for w in g), cue) for g, cue in groups]
         else:
             spans = _split_text(seg)
         pieces += [
@@ -209,7 +212,8 @@ def assign_roles(pieces: list[Piece], voice_logodds: np.ndarray, voices: int = 2
     mapping = float(np.sum(text * (2 * q - 1)))  # text evidence that voice A is the agent
     if voices == 2:
         mapping += _FIRST_SPEAKER_BONUS * (2 * q[first] - 1)
-    pi = min(max(_sigmoid(_MAPPING_SCALE * mapping), 1 - _MAPPING_MAX), _MAPPING_MAX)
+    cap = _ONE_VOICE_MAPPING_MAX if voices == 1 else _MAPPING_MAX
+    pi = min(max(_sigmoid(_MAPPING_SCALE * mapping), 1 - cap), cap)
     own = []
     for qi, ti in zip(q, text):
         prior = pi * qi + (1 - pi) * (1 - qi)  # P(agent) from the voice and the mapping
@@ -278,7 +282,7 @@ def mono_utterances(segments: list[AsrSegment], audio: np.ndarray, sample_rate: 
         prev = utterances[-1] if utterances else None
         if prev is not None and last_segment == p.segment and prev.role == role and p.start - prev.end < LONG_PAUSE_S:
             prev.end = p.end
-            prev.raw_text += p.raw
+            prev.raw_text = (prev.raw_text + p.raw).strip()
             prev.text = normalize_text(prev.raw_text)
             prev.role_confidence = min(prev.role_confidence, confidence)
             continue
@@ -288,7 +292,7 @@ def mono_utterances(segments: list[AsrSegment], audio: np.ndarray, sample_rate: 
                 start=round(p.start, 3),
                 end=round(p.end, 3),
                 text=normalize_text(p.raw),
-                raw_text=p.raw,
+                raw_text=p.raw.strip(),
                 confidence=confidence_from_logprob(p.avg_logprob),
                 role_confidence=round(confidence, 3),
                 channel=None,
