@@ -94,6 +94,8 @@ def test_consecutive_duplicates_dropped_short_repeats_kept():
         seg("喂？", 5, 6),
         seg("我的快递三天了还没到。", 6, 9),
         seg("请问有什么可以帮您？", 9, 11),  # not consecutive: said again later
+        seg("您好，能听到吗？", 12, 13),
+        seg("您好，能听到吗？", 15, 16),  # repeated after waiting for an answer: real
     ]
     assert texts(drop_hallucinations(segments, OPTIONS)) == [
         "请问有什么可以帮您？",
@@ -101,6 +103,8 @@ def test_consecutive_duplicates_dropped_short_repeats_kept():
         "喂？",
         "我的快递三天了还没到。",
         "请问有什么可以帮您？",
+        "您好，能听到吗？",
+        "您好，能听到吗？",
     ]
 
 

@@ -35,7 +35,7 @@ HALLUCINATIONS_FILE = Path(__file__).with_name("hallucinations.yaml")
 
 # Hesitations and backchannels that carry no words a check could use. On
 # silence and line noise Whisper writes exactly these.
-FILLER_CHARS = frozenset("嗯啊呃哦噢额唔哎诶欸呀哈喔哼嘿呣嗯")
+FILLER_CHARS = frozenset("嗯啊呃哦噢额唔哎诶欸呀哈喔哼嘿呣")
 FILLER_WORDS = frozenset({"um", "uh", "hmm", "mm", "ah", "oh", "er", "eh"})
 
 # A unit repeated this many times in a row is a decoding loop. Single
@@ -52,10 +52,13 @@ _FUZZY_MIN_SCORE = 88.0
 # A segment left with fewer content characters than this after cutting out a
 # hallucination was all hallucination.
 _MIN_CONTENT_LEFT = 2
-# Consecutive segments with the same words are a repeat when at least this long
-# (two 喂 in a row are real; two identical sentences are the decoder).
+# Consecutive segments with the same words are the decoder repeating itself
+# when they are at least this long (two 喂 in a row are real) and follow each
+# other without a pause (an agent repeating a question the customer did not
+# hear waits for an answer first).
 _DUPLICATE_MIN_LEN = 4
 _DUPLICATE_MIN_SCORE = 92.0
+_DUPLICATE_MAX_GAP_S = 1.0
 
 
 def confidence_from_logprob(avg_logprob: float) -> float:
@@ -208,7 +211,7 @@ def _is_repeat(prev: AsrSegment, seg: AsrSegment) -> bool:
     from rapidfuzz import fuzz
 
     a, b = content_key(prev.text), content_key(seg.text)
-    if min(len(a), len(b)) < _DUPLICATE_MIN_LEN:
+    if min(len(a), len(b)) < _DUPLICATE_MIN_LEN or seg.start - prev.end > _DUPLICATE_MAX_GAP_S:
         return False
     return a == b or fuzz.ratio(a, b) >= _DUPLICATE_MIN_SCORE
 
@@ -220,7 +223,7 @@ def drop_hallucinations(segments: list[AsrSegment], options: AsrOptions) -> list
     avg_logprob below its threshold); text whose compression ratio exceeds the
     threshold once loops are collapsed; listed subtitle credits
     (hallucinations.yaml); segments of punctuation or hesitations only; a
-    segment repeating the one before it. Segments are returned in time order;
+    segment repeating the one just before it. Segments are returned in time order;
     an edited segment keeps only the words still in its text.
     """
     listed = load_hallucinations()
