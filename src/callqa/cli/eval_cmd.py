@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -40,10 +41,14 @@ def eval_command(
         raise typer.Exit(2) from None
 
     report = evaluate(expected, calls)
-    table = Table(title=f"{report.calls} labelled calls vs {calls_path} (positive = violation)", title_justify="left")
+    table = Table(
+        title=f"{report.calls} labelled calls vs {calls_path} (positive = violation)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,  # fits 80 columns (CI logs) without truncating the headers
+    )
     table.add_column("check", no_wrap=True, min_width=len("standard_phrasing"))
     for column in ("labelled", "agree", "TP", "FP", "FN", "precision", "recall", "F1"):
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="right", min_width=len(column))
     for m in report.checks:
         table.add_row(
             m.check_id, str(m.labelled), str(m.agree), str(m.true_positive), str(m.false_positive),
