@@ -45,6 +45,7 @@ def eval_command(
         title=f"{report.calls} labelled calls vs {calls_path} (positive = violation)",
         title_justify="left",
         box=box.SIMPLE_HEAD,  # fits 80 columns (CI logs) without truncating the headers
+        pad_edge=False,
     )
     table.add_column("check", no_wrap=True, min_width=len("standard_phrasing"))
     for column in ("labelled", "agree", "TP", "FP", "FN", "precision", "recall", "F1"):
