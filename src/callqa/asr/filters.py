@@ -59,6 +59,9 @@ _MIN_CONTENT_LEFT = 2
 _DUPLICATE_MIN_LEN = 4
 _DUPLICATE_MIN_SCORE = 92.0
 _DUPLICATE_MAX_GAP_S = 1.0
+# No syllable is shorter than this; Whisper's time resolution is 20 ms.
+_MIN_SEGMENT_S = 0.08
+_UNBELIEVED_WORD_PROBABILITY = 0.15
 
 
 def confidence_from_logprob(avg_logprob: float) -> float:
@@ -184,8 +187,20 @@ def _is_silence(seg: AsrSegment, options: AsrOptions) -> bool:
     return seg.no_speech_prob > options.no_speech_threshold and seg.avg_logprob < options.log_prob_threshold
 
 
+def _is_unbelieved(seg: AsrSegment, options: AsrOptions) -> bool:
+    # Whisper's own word probabilities all near zero on a low-confidence segment,
+    # or no time to say anything in: a tail Whisper adds after speech (好 in 20 ms).
+    if seg.end - seg.start < _MIN_SEGMENT_S:
+        return True
+    return (
+        seg.avg_logprob < options.log_prob_threshold
+        and bool(seg.words)
+        and all(w.probability < _UNBELIEVED_WORD_PROBABILITY for w in seg.words)
+    )
+
+
 def _clean_one(seg: AsrSegment, options: AsrOptions, listed: HallucinationList) -> AsrSegment | None:
-    if _is_silence(seg, options):
+    if _is_silence(seg, options) or _is_unbelieved(seg, options):
         return None
     text = seg.text.strip()
     collapsed = collapse_loops(text)
@@ -220,11 +235,13 @@ def drop_hallucinations(segments: list[AsrSegment], options: AsrOptions) -> list
     """One channel's segments without invented text. See the module doc.
 
     Dropped: Whisper's no-speech rule (no_speech_prob above the threshold with
-    avg_logprob below its threshold); text whose compression ratio exceeds the
-    threshold once loops are collapsed; listed subtitle credits
-    (hallucinations.yaml); segments of punctuation or hesitations only; a
-    segment repeating the one just before it. Segments are returned in time order;
-    an edited segment keeps only the words still in its text.
+    avg_logprob below its threshold); low-confidence segments none of whose
+    words Whisper believed, or too short to hold a syllable; text whose
+    compression ratio exceeds the threshold once loops are collapsed; listed
+    subtitle credits (hallucinations.yaml); segments of punctuation or
+    hesitations only; a segment repeating the one just before it. Segments
+    are returned in time order; an edited segment keeps only the words still
+    in its text.
     """
     listed = load_hallucinations()
     kept: list[AsrSegment] = []
