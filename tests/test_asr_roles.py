@@ -335,3 +335,14 @@ def test_mono_roles_with_whisper_on_the_mono_samples(embedded_model):
         print(f"{call.call_id} (Whisper): role accuracy {accuracy:.3f} by duration")
         assert accuracy >= 0.9, call.call_id
         assert out[0].role == "agent" and "服务" in "".join(u.text for u in out if u.role == "agent")
+
+
+def test_cluster_voices_one_identical_voice_and_too_little_audio():
+    from types import SimpleNamespace
+
+    from callqa.asr.roles_voice import cluster_voices
+
+    same = [SimpleNamespace(start=i, end=i + 1, voice=np.ones(22), voiced_s=1.0) for i in range(6)]
+    assert cluster_voices(same).voices == 1
+    few = [SimpleNamespace(start=0, end=1, voice=np.ones(22), voiced_s=1.0)]
+    assert cluster_voices(few).voices == 0

@@ -2,7 +2,8 @@
 
 Everything is computed on the 8 kHz phone band (pitch and timbre live below
 4 kHz, and it is what phone recordings carry). Frame features are computed
-once over the call and summarized per stretch over its louder frames.
+once over the call and summarized per stretch over its speech frames;
+frame-level Gaussian mixtures of each voice then judge the short stretches.
 
 Pitch is YIN's cumulative-mean-normalized difference, taken at its global
 minimum within 70-400 Hz with the minimum's depth as aperiodicity. On the
@@ -231,7 +232,7 @@ def _frame_positions(
 ) -> dict[int, float] | None:
     """Per stretch, its position between the voices by frame-level models.
 
-    A stretch's mean timbre depends on what was said (两个 谢谢 are mostly
+    A stretch's mean timbre depends on what was said (谢谢 is mostly
     fricatives), which misleads on short stretches. A Gaussian mixture per voice
     over single frames, trained on the stretches clearly in each cluster,
     models every sound of that voice; the mean frame log-likelihood ratio is
@@ -274,7 +275,9 @@ def cluster_voices(
     """Two voices by duration-weighted 2-means, with per-stretch log-odds.
 
     A stretch's log-odds grow with its signed position along the axis between
-    the two cluster centres (capped; see below), shrunk for short stretches. 2-means splits even one voice in two, at about 2.7 within-cluster
+    the two cluster centres (capped; see below), shrunk for short stretches.
+
+    2-means splits even one voice in two, at about 2.7 within-cluster
     deviations apart (more on few stretches): well apart is two voices;
     moderately apart counts only when a Gaussian-mixture BIC, given enough
     stretches to mean anything, prefers two components. In every case the two
@@ -299,7 +302,7 @@ def cluster_voices(
     wf = np.array([min(stretches[i].voiced_s, 10.0) for i in fit])
     labels, (ca, cb) = _two_means(Xf, wf)
     delta = float(np.linalg.norm(ca - cb))
-    if delta < 1e-9:
+    if delta < 1e-9 or labels.min() == labels.max():
         return VoiceClusters(logodds, voices=1)
     axis, mid = (ca - cb) / delta, (ca + cb) / 2
     own = np.where(labels == 0, delta / 2, -delta / 2)
