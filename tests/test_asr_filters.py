@@ -157,3 +157,8 @@ def test_hallucination_list_loads_and_is_normalized():
 def test_confidence_from_logprob(logprob, expected):
     assert confidence_from_logprob(logprob) == pytest.approx(expected)
     assert 0.0 <= confidence_from_logprob(logprob) <= 1.0
+
+
+@pytest.mark.parametrize("text", ["Thank you for watching!", "Subtitles by the Amara.org community", "ご視聴ありがとうございました"])
+def test_other_language_credits_dropped(text):
+    assert drop_hallucinations([seg(text)], OPTIONS) == []

@@ -19,6 +19,8 @@ Numeral rule (digit-by-digit readings only; quantities are left as written):
   joined first: Whisper sometimes writes a slowly read ID that way.
 * A lone full-width digit between Chinese characters (您好２工号) is a comma
   Whisper misspelt, not a digit (see _LONE_FULL_WIDTH_DIGIT).
+* A run followed by a classifier (四五六个人) is an approximate count and
+  stays, unless it follows an ID word; so does the idiom 七七八八.
 * Shorter runs stay as words: 一下, 一些, 三天, 十分, 一个星期, 不一定,
   三四天 (an approximate count, not an ID).
 
@@ -48,6 +50,10 @@ _SPACED_DIGITS = re.compile(f"(?<![{_DIGIT_CHARS}])[{_DIGIT_CHARS}](?:[ 、][{_D
 # Words after which even two digit characters are an ID fragment (尾号八九).
 # Ends in 号 or 码 so that homophones Whisper writes (公号) still count.
 _ID_CONTEXT = re.compile(r"(?:[号码]|分机)(?:是|为|：|:|\s)?$")
+# Counts end in a classifier; digit-by-digit readings do not (年 is left out:
+# 二零二三年 is a year read digit by digit).
+_CLASSIFIERS = frozenset("个位天次块元角分秒岁只件本张条家台部遍趟周层栋斤")
+_IDIOMS = frozenset({"七七八八"})
 _MIN_RUN = 3
 _MIN_RUN_AFTER_ID_WORD = 2
 
@@ -101,8 +107,10 @@ def digits_to_arabic(text: str) -> str:
             return run
         after_id_word = _ID_CONTEXT.search(text[max(0, m.start() - 4) : m.start()]) is not None
         needed = _MIN_RUN_AFTER_ID_WORD if after_id_word else _MIN_RUN
-        if len(run) < needed:
+        if len(run) < needed or run in _IDIOMS:
             return run
+        if not after_id_word and after in _CLASSIFIERS:
+            return run  # 四五六个人: an approximate count, not an ID
         return "".join(DIGIT_VALUES.get(ch, ch) for ch in run)
 
     return _DIGIT_RUN.sub(convert, text)
