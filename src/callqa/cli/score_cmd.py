@@ -73,7 +73,9 @@ def score_command(
     workers: int = typer.Option(1, "--workers", min=1, help="Parallel transcription processes."),
     backend: str | None = typer.Option(None, "--backend", help="faster-whisper (default) or openai-whisper."),
     model: str | None = typer.Option(None, "--model", help="A model name from `callqa models`, or a path."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Transcribe again even when a cached transcript exists."),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Skip the shared transcript cache (DIR/transcripts of the same audio is still reused)."
+    ),
 ) -> None:
     """Score every call: transcripts, checks with evidence, per-agent results and flagged calls."""
     from ..asr.batch import transcribe_batch
