@@ -168,3 +168,21 @@ def test_corrupt_middle_of_flac(make_audio):
     path.write_bytes(bytes(data))
     message = expect_error(path)
     assert "corrupt" in message or "truncated" in message
+
+
+def test_every_sample_recording_decodes_and_the_broken_one_is_reported():
+    from conftest import SAMPLES
+
+    from callqa.audio import read_inputs
+
+    manifest = SAMPLES / "manifest.csv"
+    if not manifest.is_file():
+        pytest.skip("samples/manifest.csv not generated yet")
+    for call in read_inputs(manifest):
+        if call.call_id.startswith("broken"):
+            expect_error(call.path, "truncated")
+            continue
+        audio = load_audio(call.path)
+        assert audio.source_sample_rate == 8000  # phone band, as the samples README says
+        assert audio.n_channels == (1 if call.channels == "mono" else 2), call.file
+        assert 5 < audio.duration_s < 120 and float(np.abs(audio.channels).max()) > 0.05

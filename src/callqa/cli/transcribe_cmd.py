@@ -45,6 +45,9 @@ def transcribe_command(
     A broken recording gets its own error file and the batch goes on; an
     interrupted batch resumes where it stopped; a transcript cache keyed by
     audio, model and options makes a rerun do no ASR.
+
+    Exit status: 0 when the batch ran (even if some calls failed), 1 when every
+    call failed or the model could not load, 2 on a usage error, 130 when interrupted.
     """
     from ..asr.batch import OutputBusyError, transcribe_batch
     from ..asr.options import AsrOptions
