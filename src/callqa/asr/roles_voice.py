@@ -30,7 +30,7 @@ _N_FFT = 256
 _PITCH_FRAME = 512  # two periods of 70 Hz
 _F0_MIN, _F0_MAX = 70.0, 400.0
 _PERIODIC = 0.3  # aperiodicity under this: a voiced frame
-_SPEECH_ABOVE_FLOOR_DB = 10.0  # speech frames stand this far above the call's noise floor (its 10th percentile)
+_SPEECH_ABOVE_FLOOR_DB = 6.0  # speech frames stand this far above the call's noise floor (its 10th percentile)
 _MIN_PERIODIC_FRAMES = 3
 
 # Voice vector blocks and their weights in the distance between stretches.
