@@ -155,6 +155,35 @@ def _wav_truncation(path: Path, size: int) -> str | None:
             f.seek(chunk_size + (chunk_size & 1), 1)
 
 
+def _mp4_truncation(path: Path, size: int) -> str | None:
+    """Walk an MP4/M4A file's top-level boxes: a box running past the end, or no index, means a cut file.
+
+    Recorders write the index (``moov``) last, so a cut upload has audio but
+    nothing that says how to play it; FFmpeg then only says "invalid data".
+    """
+    boxes: list[str] = []
+    with open(path, "rb") as f:
+        offset = 0
+        while offset + 8 <= size:
+            f.seek(offset)
+            box_size, box_type = struct.unpack(">I4s", f.read(8))
+            if box_size == 1:  # a 64-bit size follows
+                box_size = struct.unpack(">Q", f.read(8))[0]
+            elif box_size == 0:  # the box runs to the end of the file
+                box_size = size - offset
+            name = box_type.decode("latin-1")
+            if box_size < 8:
+                return None  # not a box layout we understand: let FFmpeg judge
+            if offset + box_size > size:
+                missing = "" if "moov" in boxes else "; the index (moov) is missing"
+                return f"truncated: the MP4 '{name}' box declares {box_size:,} bytes, the file holds {size - offset:,}{missing}"
+            boxes.append(name)
+            offset += box_size
+    if "moov" not in boxes:
+        return "truncated: the MP4 index (moov box) is missing; the file was cut off or never finished"
+    return None
+
+
 def _declared_duration(container, stream, kind: str | None, head: bytes) -> float | None:
     """The duration the file's header states, when the format records one reliably."""
     if kind == "MP3" and not any(tag in head for tag in (b"Xing", b"Info", b"VBRI")):
@@ -236,7 +265,7 @@ def load_audio(path: Path | str, sha256: str | None = None) -> DecodedAudio:
     with open(path, "rb") as f:
         head = f.read(4096)
     kind = _sniff(head)
-    check = {"WAV": _wav_truncation, "Ogg": _ogg_truncation}.get(kind or "")
+    check = {"WAV": _wav_truncation, "Ogg": _ogg_truncation, "MP4/M4A": _mp4_truncation}.get(kind or "")
     if check and (problem := check(path, size)):
         raise AudioDecodeError(path, problem)
 
