@@ -65,6 +65,7 @@ CASES = [
     (seg("您好，请问您的订单号是多少？是多少？是多少？是多少？是多少？", ratio=2.6), "您好，请问您的订单号是多少？", "trailing loop"),
     (seg("啊" * 30, ratio=5.0), None, "loop of a filler"),
     (seg("您好欢迎致电您好欢迎致电", ratio=2.5), None, "over the ratio with no loop to undo"),
+    (seg("我的快递三天了还没到", ratio=2.9), "我的快递三天了还没到", "window's ratio, but these words do not repeat"),
     (seg("好", 25.96, 25.98, logprob=-1.7, no_speech=0.59), None, "20 ms tail after speech (seen on a sample)"),
     (seg("好的", 3.0, 3.4, logprob=-1.2, words=[AsrWord(3.0, 3.4, "好的", 0.05)]), None, "no word believed"),
     (seg("好的", 3.0, 3.4, logprob=-1.2, words=[AsrWord(3.0, 3.4, "好的", 0.4)]), "好的", "unsure but believed"),

@@ -44,6 +44,7 @@ _LOOP_MIN_REPEATS_SINGLE_CHAR = 6
 _LOOP_MIN_REPEATS = 4
 _LOOP_MAX_UNIT = 15
 _LOOP = re.compile(rf"(.{{1,{_LOOP_MAX_UNIT}}}?)\1{{{_LOOP_MIN_REPEATS - 1},}}", re.DOTALL)
+_REPEAT = re.compile(rf"(.{{2,{_LOOP_MAX_UNIT}}})\1")  # any phrase said twice in a row
 
 # Fuzzy matching of listed hallucinations: only long entries (short ones
 # would hit real words) and only close matches.
@@ -204,8 +205,12 @@ def _clean_one(seg: AsrSegment, options: AsrOptions, listed: HallucinationList) 
         return None
     text = seg.text.strip()
     collapsed = collapse_loops(text)
-    if seg.compression_ratio > options.compression_ratio_threshold and collapsed == text:
-        return None  # repetitive beyond Whisper's limit with no loop we can undo
+    # Whisper measures the ratio over its whole 30 s window, so every segment of
+    # a window shares it: a segment is only dropped for it when its own words
+    # repeat (one that loops is kept collapsed, below).
+    over_ratio = seg.compression_ratio > options.compression_ratio_threshold
+    if over_ratio and collapsed == text and _REPEAT.search(content_key(text)):
+        return None
     if compression_ratio(collapsed) > options.compression_ratio_threshold:
         return None
     key = content_key(collapsed)
@@ -236,12 +241,12 @@ def drop_hallucinations(segments: list[AsrSegment], options: AsrOptions) -> list
 
     Dropped: Whisper's no-speech rule (no_speech_prob above the threshold with
     avg_logprob below its threshold); low-confidence segments none of whose
-    words Whisper believed, or too short to hold a syllable; text whose
-    compression ratio exceeds the threshold once loops are collapsed; listed
-    subtitle credits (hallucinations.yaml); segments of punctuation or
-    hesitations only; a segment repeating the one just before it. Segments
-    are returned in time order; an edited segment keeps only the words still
-    in its text.
+    words Whisper believed, or too short to hold a syllable; text over the
+    compression-ratio threshold that repeats itself, or still exceeds it once
+    loops are collapsed; listed subtitle credits (hallucinations.yaml);
+    segments of punctuation or hesitations only; a segment repeating the one
+    just before it. Segments are returned in time order; an edited segment
+    keeps only the words still in its text.
     """
     listed = load_hallucinations()
     kept: list[AsrSegment] = []
