@@ -7,6 +7,7 @@ bottom runs the real default backend on a sample recording.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -84,7 +85,7 @@ def test_stereo_call_transcribes_each_channel_and_assigns_roles(tmp_path):
     assert by_role["customer"].raw_text == CUSTOMER_TEXT and by_role["customer"].channel == 1
     info = transcript.info
     assert info.backend == "fixed" and info.model_sha256 == "fixed-model" and not info.cached
-    assert info.audio_sha256 == __import__("hashlib").sha256((tmp_path / "c1.wav").read_bytes()).hexdigest()
+    assert info.audio_sha256 == hashlib.sha256((tmp_path / "c1.wav").read_bytes()).hexdigest()
     assert transcript.duration_s == pytest.approx(2.0)
 
 
