@@ -360,3 +360,19 @@ def test_cluster_voices_one_identical_voice_and_too_little_audio():
     assert cluster_voices(same).voices == 1
     few = [SimpleNamespace(start=0, end=1, voice=np.ones(22), voiced_s=1.0)]
     assert cluster_voices(few).voices == 0
+
+
+@pytest.mark.parametrize("f0", [95.0, 110.0, 130.0, 210.0, 260.0])
+def test_pitch_of_a_voice_whose_fundamental_the_phone_band_removed(f0):
+    """A low voice on a 300-3400 Hz line has no energy at its pitch; the
+    tracker must still find the period, not the 2nd or 3rd harmonic."""
+    from scipy.signal import butter, sosfiltfilt
+
+    from callqa.asr.roles_voice import FEATURE_RATE, _pitch_track
+
+    t = np.arange(2 * FEATURE_RATE) / FEATURE_RATE
+    pulses = sum(np.cos(2 * np.pi * k * f0 * t) for k in range(1, int(FEATURE_RATE / 2 / f0)))  # band-limited pulses
+    line = sosfiltfilt(butter(6, [300, 3400], btype="bandpass", fs=FEATURE_RATE, output="sos"), pulses)
+    estimate, aperiodicity = _pitch_track(line.astype(np.float32), np.ones(len(t) // 80 + 1, bool))
+    assert np.nanmedian(estimate[10:-10]) == pytest.approx(f0, rel=0.03)
+    assert np.median(aperiodicity[10:-10]) < 0.3

@@ -32,6 +32,7 @@ _F0_MIN, _F0_MAX = 70.0, 400.0
 _PERIODIC = 0.3  # aperiodicity under this: a voiced frame
 _SPEECH_ABOVE_FLOOR_DB = 6.0  # speech frames stand this far above the call's noise floor (its 10th percentile)
 _MIN_PERIODIC_FRAMES = 3
+_PITCH_BLOCK = 4096  # frames analysed at once (about 40 s of speech, some 40 MB)
 
 # Voice vector blocks and their weights in the distance between stretches.
 # Each block's weight is spread over its dimensions so that the 12 MFCCs do not
@@ -88,19 +89,28 @@ def _pitch_track(y: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndar
     """(f0 in Hz, aperiodicity) per HOP: YIN's CMNDF at its deepest point in range.
 
     Only frames where ``wanted`` is true are analysed (speech; silence has no
-    pitch): the others get f0 NaN and aperiodicity 1.
+    pitch): the others get f0 NaN and aperiodicity 1. Frames go through in
+    blocks so that a long call's memory stays bounded.
     """
     import librosa
+
+    w = _PITCH_FRAME // 2
+    all_frames = librosa.util.frame(np.pad(y, (w, w)), frame_length=_PITCH_FRAME, hop_length=HOP).T  # a view
+    n = len(all_frames)
+    wanted = np.asarray(wanted, dtype=bool)[:n]
+    wanted = np.pad(wanted, (0, n - len(wanted)))
+    f0, aperiodicity = np.full(n, np.nan), np.ones(n)
+    rows = np.flatnonzero(wanted)
+    for at in range(0, len(rows), _PITCH_BLOCK):
+        block = rows[at : at + _PITCH_BLOCK]
+        f0[block], aperiodicity[block] = _deepest_period(all_frames[block].astype(np.float32))
+    return f0, aperiodicity
+
+
+def _deepest_period(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     import scipy.fft
 
     w = _PITCH_FRAME // 2
-    all_frames = librosa.util.frame(np.pad(y, (w, w)), frame_length=_PITCH_FRAME, hop_length=HOP).T
-    n = len(all_frames)
-    wanted = np.resize(np.asarray(wanted, dtype=bool), n) if len(wanted) != n else np.asarray(wanted, dtype=bool)
-    f0_all, aperiodicity_all = np.full(n, np.nan), np.ones(n)
-    if not wanted.any():
-        return f0_all, aperiodicity_all
-    frames = all_frames[wanted].astype(np.float32)
     n_fft = 2 * _PITCH_FRAME
     # d(tau) = sum_{j<w} (x[j] - x[j+tau])^2, via one FFT correlation per frame.
     spectrum = scipy.fft.rfft(frames, n_fft) * np.conj(scipy.fft.rfft(frames[:, :w], n_fft))
@@ -118,8 +128,7 @@ def _pitch_track(y: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndar
     curvature = left - 2 * mid + right
     shift = np.where(curvature > 1e-12, 0.5 * (left - right) / np.maximum(curvature, 1e-12), 0.0)
     period = best + (lo - 1) + np.clip(shift, -0.5, 0.5)
-    f0_all[wanted], aperiodicity_all[wanted] = FEATURE_RATE / period, mid
-    return f0_all, aperiodicity_all
+    return FEATURE_RATE / period, mid
 
 
 def call_frames(audio: np.ndarray, sample_rate: int) -> CallFrames:
