@@ -14,7 +14,9 @@ interrupted or killed batch resumes where it stopped, even with the cache off. E
 old error file and a failure removes a transcript of older audio.
 
 ``workers > 1`` runs calls in that many processes (spawned, so no state is
-shared with the parent); each loads the model once, on its first cache miss.
+shared with the parent; a script calling this needs the usual
+``if __name__ == "__main__":`` guard); each loads the model once, on its
+first cache miss.
 A worker that dies (a crash, the OOM killer) fails only the call it was on:
 the calls in flight are retried one at a time, and a call that kills a worker
 twice gets an error file.
