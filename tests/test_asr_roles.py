@@ -14,7 +14,7 @@ import pytest
 from scipy.signal import lfilter
 
 from callqa.asr.backends.base import AsrSegment, AsrWord
-from callqa.asr.roles import layout_roles, mono_utterances, stereo_utterances
+from callqa.asr.roles import layout_doubt, layout_roles, mono_utterances, stereo_utterances
 from callqa.asr.roles_mono import split_into_pieces
 from callqa.asr.roles_text import text_role_evidence
 
@@ -86,6 +86,21 @@ def test_stereo_splits_a_segment_across_a_long_silence():
     ]
     short_pause = [AsrWord(0.0, 1.0, "您好，", 0.9), AsrWord(1.8, 3.0, "请问有什么可以帮您？", 0.9)]
     assert len(stereo_utterances({0: [seg("您好，请问有什么可以帮您？", 0, 3, words=short_pause)]}, "agent,customer")) == 1
+
+
+def test_swapped_layout_is_doubted_but_followed(caplog):
+    agent_words = [seg("您好，欢迎致电客服中心，工号8023为您服务，请问有什么可以帮您？", 0, 4),
+                   seg("请您稍等，我帮您查询一下。", 8, 10), seg("感谢您的来电，祝您生活愉快，再见。", 14, 16)]  # fmt: skip
+    customer_words = [seg("你好，我想查一下我的快递到哪里了。", 4.5, 7.5), seg("没有了，谢谢。", 12, 13)]
+    swapped = {0: customer_words, 1: agent_words}
+    assert layout_doubt(swapped, "customer,agent") is None
+    assert "may be swapped: channel 1 speaks like the agent" in layout_doubt(swapped, "agent,customer")
+    with caplog.at_level("WARNING", logger="callqa.asr.roles"):
+        out = stereo_utterances(swapped, "agent,customer")
+    assert "may be swapped" in caplog.text
+    assert out[0].role == "customer" and out[0].text.startswith("您好，欢迎致电")  # the manifest is followed
+    # One greeting on the customer's side is no reason to doubt.
+    assert layout_doubt({0: agent_words, 1: [seg("您好，请问是客服吗？", 4, 5)]}, "agent,customer") is None
 
 
 def test_layout_roles():

@@ -7,15 +7,31 @@ roles_mono.py from voices and words.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from .backends.base import AsrSegment, AsrWord
 from .filters import confidence_from_logprob, content_key
 from .normalize import normalize_text
 from .roles_mono import LONG_PAUSE_S, mono_utterances
+from .roles_text import text_role_evidence
 from .transcript import CHANNEL_LAYOUTS, ROLES, Utterance
 
-__all__ = ["stereo_utterances", "mono_utterances", "layout_roles", "utterance_from_segment", "split_at_long_pauses"]
+__all__ = [
+    "stereo_utterances",
+    "mono_utterances",
+    "layout_roles",
+    "layout_doubt",
+    "channel_agent_evidence",
+    "utterance_from_segment",
+    "split_at_long_pauses",
+]
+
+log = logging.getLogger(__name__)
+
+# Text evidence (log-odds points) by which the customer's channel must out-serve
+# the agent's before a layout is doubted: several service formulas, not one 您好.
+_SWAPPED_LAYOUT_MARGIN = 10.0
 
 # Line echo: the agent's voice leaking into the customer's channel (or back)
 # is transcribed twice. Two utterances on different channels that overlap
@@ -105,6 +121,35 @@ def _drop_echoes(utterances: list[Utterance]) -> list[Utterance]:
     return [u for k, u in enumerate(utterances) if k not in dropped]
 
 
+def channel_agent_evidence(per_channel: dict[int, list[AsrSegment]]) -> dict[int, float]:
+    """Per channel, how much its words sound like the agent's (summed text
+    log-odds, role_phrases.yaml): a check on the manifest's layout."""
+    return {
+        channel: sum(text_role_evidence(normalize_text(seg.text)) for seg in segments)
+        for channel, segments in per_channel.items()
+    }
+
+
+def layout_doubt(per_channel: dict[int, list[AsrSegment]], layout: str) -> str | None:
+    """A sentence saying why the layout looks swapped, or None when the words agree with it.
+
+    Manifests get the channel order wrong; every agent line would then count
+    as the customer's. The words rarely lie about who serves whom.
+    """
+    roles = layout_roles(layout)
+    evidence = channel_agent_evidence(per_channel)
+    if len(evidence) < 2:
+        return None
+    agent, customer = roles.index("agent"), roles.index("customer")
+    margin = evidence.get(customer, 0.0) - evidence.get(agent, 0.0)
+    if margin < _SWAPPED_LAYOUT_MARGIN:
+        return None
+    return (
+        f"channels {layout!r} may be swapped: channel {customer} speaks like the agent "
+        f"(service phrasing score {evidence.get(customer, 0.0):.0f} vs {evidence.get(agent, 0.0):.0f})"
+    )
+
+
 def stereo_utterances(per_channel: dict[int, list[AsrSegment]], layout: str) -> list[Utterance]:
     """Utterances of a stereo call, merged across channels and sorted by start.
 
@@ -114,9 +159,13 @@ def stereo_utterances(per_channel: dict[int, list[AsrSegment]], layout: str) -> 
     name are an error, not a guess. Segments with no words left after
     normalization are skipped, a segment is cut where its words leave a
     silence of LONG_PAUSE_S or more, and an echo of one channel's speech on
-    the other is kept once (the copy Whisper was surer of).
+    the other is kept once (the copy Whisper was surer of). When the words say
+    the layout is swapped, a warning is logged (layout_doubt, which a caller
+    can also record) but the layout is followed: it is the user's statement.
     """
     roles = layout_roles(layout)
+    if (doubt := layout_doubt(per_channel, layout)) is not None:
+        log.warning("%s", doubt)
     extra = sorted(set(per_channel) - set(range(len(roles))))
     if extra:
         raise ValueError(f"layout {layout!r} names channels 0..{len(roles) - 1}; got segments for channel(s) {extra}")
