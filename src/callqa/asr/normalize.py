@@ -26,7 +26,8 @@ Numeral rule (digit-by-digit readings only; quantities are left as written):
 
 Full-width ASCII letters and digits become half-width; punctuation is kept
 as written (Chinese punctuation stays full-width), except that small-form
-variants (﹐﹑﹒﹔﹕﹖﹗, U+FE50..) become the usual full-width marks.
+variants (﹐﹑﹒﹔﹕﹖﹗, U+FE50..) become the usual full-width marks and
+ASCII , ? ! : ; right after a Chinese character become ，？！：；.
 """
 
 from __future__ import annotations
@@ -124,6 +125,13 @@ def digits_to_arabic(text: str) -> str:
 _LONE_FULL_WIDTH_DIGIT = re.compile(r"(?<=[\u4e00-\u9fff])(?<!第)[０-９](?=[\u4e00-\u9fff]|$)")
 
 
+# Whisper mixes ASCII and Chinese punctuation in one sentence (好的,请您稍等，…).
+# After a Chinese character the ASCII marks become the Chinese ones, so that
+# checks split sentences and quote text one way; 1,000 and Amara.org keep theirs.
+_ASCII_TO_CHINESE_PUNCTUATION = {",": "，", "?": "？", "!": "！", ":": "：", ";": "；"}
+_ASCII_PUNCTUATION_AFTER_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[,?!:;]")
+
+
 def normalize_text(raw: str) -> str:
     """Whisper's text as checks should read it: Simplified, half-width
     letters and digits, digit-by-digit numerals as Arabic digits, whitespace
@@ -132,4 +140,5 @@ def normalize_text(raw: str) -> str:
     text = to_half_width(text)
     text = to_simplified(text)
     text = _WHITESPACE.sub(" ", text).strip()
+    text = _ASCII_PUNCTUATION_AFTER_CJK.sub(lambda m: _ASCII_TO_CHINESE_PUNCTUATION[m.group(0)], text)
     return digits_to_arabic(text)
