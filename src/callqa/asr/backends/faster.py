@@ -16,8 +16,8 @@ class FasterWhisperBackend:
         if model.kind != "ctranslate2":
             raise ValueError(
                 f"model {model.name!r} is an openai-whisper checkpoint ({model.path}); faster-whisper needs a "
-                "CTranslate2 directory. Use --backend openai-whisper, or convert it with "
-                "ct2-transformers-converter into models/."
+                "CTranslate2 directory (a faster-whisper model, or ct2-transformers-converter output for a "
+                "Hugging Face Whisper) in models/. Use --backend openai-whisper for .pt checkpoints."
             )
         try:
             from faster_whisper import WhisperModel
