@@ -28,7 +28,7 @@ def eval_command(
     from ..reports.jsonl import CALLS_FILENAME, read_calls_jsonl
 
     console = Console()
-    errors = Console(stderr=True)
+    errors = Console(stderr=True, soft_wrap=True)
     calls_path = out / CALLS_FILENAME
     try:
         expected = load_labels(labels)

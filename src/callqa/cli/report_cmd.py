@@ -21,7 +21,7 @@ def report_command(
 
     database = db_path(out)
     if not database.is_file():
-        Console(stderr=True).print(
+        Console(stderr=True, soft_wrap=True).print(
             f"[bold red]error:[/] {database} not found; run `callqa score ... --out {out}` first", highlight=False
         )
         raise typer.Exit(USAGE_ERROR)

@@ -89,7 +89,7 @@ def score_command(
     from ..scoring.scorecard import ScorecardError, load_scorecard
 
     console = Console()
-    errors = Console(stderr=True)
+    errors = Console(stderr=True, soft_wrap=True)
     try:
         agents = load_roster(roster)
     except RosterError as e:

@@ -24,7 +24,7 @@ def check(file: Path = typer.Argument(..., help="A scorecard TOML file (override
     """Validate FILE: print OK and what it will run, or every error by key."""
     from ..scoring.scorecard import ScorecardError, load_scorecard
 
-    out, err = Console(), Console(stderr=True)
+    out, err = Console(), Console(stderr=True, soft_wrap=True)
     try:
         scorecard = load_scorecard(file)
     except ScorecardError as e:
