@@ -145,3 +145,12 @@ def test_models_verify_fails_on_a_corrupted_copy(dirs):
     result = CliRunner().invoke(app, ["models", "--verify"], env={"COLUMNS": "250"})
     assert result.exit_code == 1
     assert "MISMATCH" in result.output
+
+
+def test_leftovers_of_a_killed_assembly_are_cleaned(dirs):
+    cache, _ = dirs
+    stale = cache / "models" / ".base.tmp-999999"
+    stale.mkdir(parents=True)
+    (stale / "model.bin").write_bytes(b"half")
+    ensure_embedded_model()
+    assert not stale.exists()

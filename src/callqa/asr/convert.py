@@ -324,6 +324,8 @@ def openai_checkpoint_for(ref: ModelRef) -> Path:
         return out
     with file_lock(out.with_name(f".{out.name}.lock")):
         if not fresh():
+            for stale in out.parent.glob(f".{out.name}.tmp-*"):  # left by a killed process; we hold the lock
+                stale.unlink(missing_ok=True)
             convert_ct2_to_openai(ref.path, out)
             stamp_path.write_text(json.dumps(stamp, indent=1), encoding="utf-8")
     return out

@@ -172,8 +172,9 @@ def ensure_embedded_model() -> Path:
         if _embedded_is_assembled(target):  # another process finished while we waited
             return target
         parts, data_dir = embedded_parts()
+        for stale in target.parent.glob(f".{DEFAULT_MODEL}.tmp-*"):  # left by a killed process; we hold the lock
+            shutil.rmtree(stale, ignore_errors=True)
         tmp = target.parent / f".{DEFAULT_MODEL}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         try:
             with open(tmp / "model.bin", "wb") as out:
