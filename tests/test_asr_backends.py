@@ -36,6 +36,13 @@ def test_faster_whisper_refuses_an_openai_checkpoint(tmp_path):
         FasterWhisperBackend(ModelRef("small", "openai-pt", pt, "models/ directory"))
 
 
+def test_cer_ignores_script_numerals_and_punctuation_but_counts_words():
+    assert cer("您好，欢迎致电，工号8023。", "您好 歡迎致電 工號八零二三") == 0.0
+    assert cer("欢迎致电工号8023", "欢迎至电工号8023") == pytest.approx(1 / 10)  # 至电 for 致电
+    assert cer("请稍等", "") == 1.0
+    assert cer("", "") == 0.0
+
+
 @pytest.mark.asr
 def test_backends_are_loaded_once_per_process(asr_backends):
     assert load_backend(AsrOptions(backend="faster-whisper")) is asr_backends["faster-whisper"]
