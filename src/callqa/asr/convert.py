@@ -71,10 +71,7 @@ class _Reader:
         return values[0] if len(values) == 1 else values
 
     def string(self) -> str:
-        length = self.take("H")
-        raw = bytes(self.data[self.offset : self.offset + length])
-        self.offset += length
-        return raw.rstrip(b"\0").decode("utf-8")
+        return bytes(self.bytes_(self.take("H"))).rstrip(b"\0").decode("utf-8")
 
     def bytes_(self, count: int) -> memoryview:
         if self.offset + count > len(self.data):
@@ -86,7 +83,13 @@ class _Reader:
 
 def read_ct2_model(model_bin: Path) -> Ct2Model:
     """Parse a CTranslate2 model.bin into numpy arrays (copies, not views of the file)."""
-    data = memoryview(Path(model_bin).read_bytes())
+    try:
+        return _parse(memoryview(Path(model_bin).read_bytes()), model_bin)
+    except (struct.error, IndexError, KeyError, UnicodeDecodeError) as e:
+        raise ValueError(f"{model_bin}: not a readable CTranslate2 model.bin (truncated or damaged: {e})") from e
+
+
+def _parse(data: memoryview, model_bin: Path) -> Ct2Model:
     reader = _Reader(data)
     version = reader.take("I")
     if not 1 <= version <= SUPPORTED_BINARY_VERSION:
