@@ -17,7 +17,7 @@ fails building an old PyYAML); it only makes these samples, in its own venv:
     /tmp/ttsvenv/bin/pip install torch==2.13.0            # the only torch allowed here
     /tmp/ttsvenv/bin/pip install --no-deps ttskit==0.3.8 aukit==1.4.6 phkit==0.2.11
     /tmp/ttsvenv/bin/pip install librosa==0.11.0 numpy==2.4.6 scipy==1.17.1 soundfile==0.14.0 \\
-        av==18.1.0 pydub==0.25.1 tqdm requests PyYAML==6.0.4 dotmap==1.3.30 hanziconv==0.3.2 \\
+        av==18.1.0 pydub==0.25.1 tqdm==4.70.1 requests==2.34.2 PyYAML==6.0.4 dotmap==1.3.30 hanziconv==0.3.2 \\
         inflect==7.6.0 jieba==0.42.1 pypinyin==0.55.0 Unidecode==1.4.0 webrtcvad-wheels==2.0.14.post1
 
 ttskit ships its model weights inside the wheel (resource/model/*.pt) and only goes to
