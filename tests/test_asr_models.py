@@ -124,8 +124,10 @@ def test_unknown_name_lists_valid_ones(dirs):
 def test_models_command_lists_and_verifies(dirs):
     from callqa.cli import app
 
-    _, user_models = dirs
+    cache, user_models = dirs
     _fake_ct2_dir(user_models / "small-zh")
+    (cache / "converted").mkdir(parents=True)
+    (cache / "converted" / "small-zh.pt").write_bytes(b"pt")
     runner = CliRunner()
     result = runner.invoke(app, ["models", "--verify"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
@@ -133,6 +135,7 @@ def test_models_command_lists_and_verifies(dirs):
     assert "small-zh" in result.output and "models/ directory" in result.output
     assert f"{EMBEDDED_MODEL_SHA256[:16]}… ok" in result.output
     assert "(not recorded)" in result.output  # the user model has no recorded hash
+    assert "small-zh (openai-whisper form)" in result.output
 
 
 def test_models_verify_fails_on_a_corrupted_copy(dirs):

@@ -22,7 +22,7 @@ def models_command(
     from rich.console import Console
     from rich.table import Table
 
-    from ..asr.models import cache_dir, list_models, models_dir, verify_model
+    from ..asr.models import SOURCE_CACHE, cache_dir, list_models, models_dir, verify_model
 
     console = Console()
     try:
@@ -37,10 +37,14 @@ def models_command(
     if verify:
         table.add_column("sha256", overflow="fold")
     failed = False
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # name -> kind of the entry that serves it
     for ref in refs:
-        name = ref.name if ref.name not in seen else f"{ref.name} (shadowed)"
-        seen.add(ref.name)
+        name = ref.name
+        if name in seen:
+            # The cache's conversion of a CTranslate2 model is that model's openai-whisper form, not a rival.
+            converted = ref.source == SOURCE_CACHE and seen[name] == "ctranslate2"
+            name = f"{name} (openai-whisper form)" if converted else f"{name} (shadowed)"
+        seen.setdefault(ref.name, ref.kind)
         row = [name, ref.kind, ", ".join(ref.backends), _size(ref.size_bytes()), ref.source, str(ref.path)]
         if verify:
             sha, ok = verify_model(ref)
