@@ -57,7 +57,7 @@ def test_a_user_file_overrides_key_by_key(tmp_path):
 def test_disabled_checks_do_not_run(tmp_path):
     card = load_scorecard(write(tmp_path, "[checks.sentiment]\nenabled = false\n[checks.closing]\nenabled = false\n"))
     transcript = Transcript("c", "c.wav", None, "agent,customer", 3, [Utterance("agent", 0, 3, "您好", "您好", 0.9)])
-    results = run_checks(transcript, card, CallContext("c"))
+    results = run_checks(transcript, card.checks, CallContext("c"))
     assert list(results) == ["greeting", "employee_id", "standard_phrasing", "banned_phrases"]
     assert results["employee_id"].critical is True and results["greeting"].critical is False
 
@@ -70,7 +70,7 @@ def test_a_check_that_raises_is_reported_not_fatal(monkeypatch):
 
     monkeypatch.setattr(CHECKS["closing"], "run", boom)
     transcript = Transcript("c", "c.wav", None, "agent,customer", 3, [Utterance("agent", 0, 3, "喂", "喂", 0.9)])
-    results = run_checks(transcript, card, CallContext("c"))
+    results = run_checks(transcript, card.checks, CallContext("c"))
     error = {"error": "RuntimeError: model file missing"}
     assert results["closing"] == CheckResult("closing", None, 0.0, [], False, error)
     assert results["greeting"].passed is False  # the others still ran

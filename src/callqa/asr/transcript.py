@@ -11,12 +11,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+# The recording's description belongs to the audio stage; re-exported here for the stages downstream.
+from ..audio.call import CHANNEL_LAYOUTS, DEFAULT_CHANNEL_LAYOUT, CallInput  # noqa: F401
+
 Role = Literal["agent", "customer"]
 ROLES: tuple[str, ...] = ("agent", "customer")
 
-# Manifest `channels` values: which channel carries whom, or mono.
-CHANNEL_LAYOUTS: tuple[str, ...] = ("agent,customer", "customer,agent", "mono")
-DEFAULT_CHANNEL_LAYOUT = "agent,customer"
 
 
 @dataclass
@@ -88,17 +88,6 @@ class Transcript:
     @classmethod
     def load(cls, path: Path) -> "Transcript":
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-@dataclass
-class CallInput:
-    """One recording to process, from a manifest row or a directory listing."""
-
-    call_id: str
-    path: Path  # resolved path to the audio file
-    file: str  # the name as the user wrote it (manifest-relative)
-    agent_id: str | None = None
-    channels: str = DEFAULT_CHANNEL_LAYOUT
 
 
 @dataclass

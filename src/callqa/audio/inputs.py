@@ -22,7 +22,7 @@ import difflib
 import re
 from pathlib import Path
 
-from ..asr.transcript import CHANNEL_LAYOUTS, DEFAULT_CHANNEL_LAYOUT, CallInput
+from .call import CHANNEL_LAYOUTS, DEFAULT_CHANNEL_LAYOUT, CallInput
 
 # Formats PyAV decodes that call recorders write. Matched case-insensitively.
 AUDIO_EXTENSIONS: tuple[str, ...] = (

@@ -11,13 +11,11 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from ..asr.transcript import Transcript
-from .base import CallContext, Check, CheckResult
+from .base import CallContext, Check, CheckConfig, CheckResult
 
-if TYPE_CHECKING:  # scoring is to the right of checks: types only, never imported at run time
-    from ..scoring.scorecard import Scorecard
 
 __all__ = ["CHECKS", "register", "get_check", "load_checks", "run_checks"]
 
@@ -69,17 +67,20 @@ def get_check(check_id: str) -> type[Check]:
         raise KeyError(f"unknown check {check_id!r}; valid: {', '.join(checks)}") from None
 
 
-def run_checks(transcript: Transcript, scorecard: "Scorecard", context: CallContext) -> dict[str, CheckResult]:
-    """Run the scorecard's enabled checks on one call, in scorecard order.
+def run_checks(
+    transcript: Transcript, configs: Mapping[str, CheckConfig], context: CallContext
+) -> dict[str, CheckResult]:
+    """Run the enabled checks on one call, in the order of ``configs``
+    (a scorecard's ``checks``: check id -> that check's config).
 
     A check that raises does not sink the call: its result is ``passed=None``
     (not judged) with no deduction and ``extra["error"]`` saying what went
     wrong, and the traceback is logged. The other checks' evidence is kept,
     and the error shows in calls.jsonl beside the check, where a reviewer sees
-    it. ``critical`` comes from the scorecard, whatever the check set.
+    it. ``critical`` comes from the config, whatever the check set.
     """
     results: dict[str, CheckResult] = {}
-    for check_id, config in scorecard.checks.items():
+    for check_id, config in configs.items():
         if not config.enabled:
             continue
         try:

@@ -104,7 +104,7 @@ def score_call(result: TranscriptionResult, scorecard: Any, roster: Roster | Non
             expected_employee_id=entry.employee_id if entry else None,
         )
         try:
-            results = run_checks(transcript, scorecard, context)
+            results = run_checks(transcript, scorecard.checks, context)
         except Exception as e:  # one bad call must not sink the batch; it is listed with why
             log.exception("checks failed on call %s", call.call_id)
             error = f"checks failed: {type(e).__name__}: {e}"
