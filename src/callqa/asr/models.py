@@ -28,6 +28,8 @@ from importlib import resources
 from pathlib import Path
 from typing import BinaryIO, Iterator, Literal
 
+from ..files import file_sha256
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "base"
@@ -85,13 +87,6 @@ def models_dir() -> Path:
 def converted_dir() -> Path:
     return cache_dir() / "converted"
 
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- the embedded default ---------------------------------------------------

@@ -14,7 +14,6 @@ file and what is wrong, so a batch can report it and go on.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import struct
 from dataclasses import dataclass, field
@@ -22,12 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import file_sha256
+
 log = logging.getLogger(__name__)
 
 # Whisper's rate (the same constant as asr.backends.base.SAMPLE_RATE; audio/ sits left of asr/ so it
 # does not import it).
 SAMPLE_RATE = 16000
-_CHUNK = 1 << 20
 # A decoded length this far below what the container declares means the file was cut short.
 _TRUNCATION_TOLERANCE_S = 0.25
 _TRUNCATION_TOLERANCE_FRACTION = 0.02
@@ -78,13 +78,6 @@ class DecodedAudio:
             return self.channels[0]
         return self.channels.mean(axis=0, dtype=np.float32)
 
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _import_av():
