@@ -168,11 +168,14 @@ class EmployeeIdCheck(Check):
         for index, u in agent:
             if u.start > opening_ends:
                 break
-            for source, text in (("raw_text", u.raw_text), ("text", u.text)):
+            # The normalized text first: it has the numerals made consistent and
+            # the stray full-width digit Whisper writes for a comma (工号五六七八２很高兴)
+            # turned back into one; the raw words only when it says nothing.
+            for source, text in (("text", u.text), ("raw_text", u.raw_text)):
                 ids = find_ids(text, markers, suffixes, config.min_digits, config.max_digits)
                 if ids:
                     stated += [(index, source, s) for s in ids]
-                    break  # the normalized text only when the raw one says nothing
+                    break
 
         if not stated:
             finding = utterance_finding(
