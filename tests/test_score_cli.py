@@ -158,3 +158,22 @@ def test_samples_score_end_to_end_and_match_their_labels(scored_samples):
     assert json.loads((scored_samples / "calls.jsonl").read_text(encoding="utf-8").splitlines()[0])["transcript"]
     evaluation = runner.invoke(app, ["eval", str(SAMPLES / "labels.csv"), "--out", str(scored_samples), "--strict"])
     assert evaluation.exit_code == 0, evaluation.output
+
+
+def test_default_prompt_never_suggests_an_id_or_a_check_phrase():
+    """Whisper writes what its prompt suggests: an ID in the prompt becomes the heard ID,
+    a greeting in it can become the agent's greeting."""
+    import re
+
+    from callqa.asr.options import DEFAULT_INITIAL_PROMPT
+    from callqa.checks.matching import compile_phrases, find_phrases
+    from callqa.scoring.scorecard import load_scorecard
+
+    assert not re.search(r"[0-9零〇一二三四五六七八九幺]", DEFAULT_INITIAL_PROMPT)
+    card = load_scorecard(None)
+    for check in ("greeting", "closing", "standard_phrasing"):
+        config = card.checks[check]
+        phrases = [p for name, value in vars(config).items() if name.endswith("phrases") for p in value]
+        assert phrases, f"{check} has no phrase lists"
+        compiled = compile_phrases(phrases, card.matching, pinyin=False, fuzzy=False)
+        assert find_phrases(DEFAULT_INITIAL_PROMPT, compiled) == [], check

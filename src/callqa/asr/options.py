@@ -10,9 +10,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-# Bias recognition toward service phrasing (工号, 致电, 欢迎 are common misses on
-# phone audio). Companies replace or extend this with their own name and phrases.
-DEFAULT_INITIAL_PROMPT = "您好，欢迎致电客服中心，工号八零二三为您服务。请您稍等，感谢您的耐心等待。"
+# Bias recognition toward service vocabulary (工号, 致电, 客服 are common misses on
+# phone audio) and Simplified script. Deliberately no digits and no whole check
+# phrases: a prompt holding 工号八零二三 made Whisper hear 8023 as the ID, and a
+# prompt holding a greeting or closing could put words in an agent's mouth.
+# On the sample calls this gave the lowest CER of the prompts tried (7.1 %,
+# against 8.2 % for a phrase prompt and 9.4 % for a bare one).
+# Companies extend it with their own name and products (--prompt, --hotword).
+DEFAULT_INITIAL_PROMPT = "以下是普通话的客服电话录音。常用词：工号、致电、客服、订单、快递、退款。"
 
 BACKENDS = ("faster-whisper", "openai-whisper")
 

@@ -73,6 +73,12 @@ def score_command(
     workers: int = typer.Option(1, "--workers", min=1, help="Parallel transcription processes."),
     backend: str | None = typer.Option(None, "--backend", help="faster-whisper (default) or openai-whisper."),
     model: str | None = typer.Option(None, "--model", help="A model name from `callqa models`, or a path."),
+    prompt: str | None = typer.Option(
+        None, "--prompt", help="Initial prompt biasing recognition toward your service phrasing (default: generic)."
+    ),
+    hotword: list[str] | None = typer.Option(
+        None, "--hotword", help="A word to bias recognition toward, e.g. the company's name. Repeatable."
+    ),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Skip the shared transcript cache (DIR/transcripts of the same audio is still reused)."
     ),
@@ -99,7 +105,9 @@ def score_command(
     except ScorecardError as e:  # the message names the file and the key
         raise _usage_error(errors, str(e)) from None
     try:
-        options = AsrOptions.build(backend=backend, model=model)
+        options = AsrOptions.build(
+            backend=backend, model=model, initial_prompt=prompt, hotwords=tuple(hotword) if hotword else None
+        )
     except ValueError as e:
         raise _usage_error(errors, str(e)) from None
     try:
