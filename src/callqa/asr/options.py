@@ -12,7 +12,7 @@ from typing import Any
 
 # Bias recognition toward service vocabulary (工号, 致电, 客服 are common misses on
 # phone audio) and Simplified script. Deliberately no digits and no whole check
-# phrases: a prompt holding 工号八零二三 made Whisper hear 8023 as the ID, and a
+# phrases: a prompt holding 工号八零二三 biases Whisper toward hearing 8023 as any ID, and a
 # prompt holding a greeting or closing could put words in an agent's mouth.
 # On the sample calls this gave the lowest CER of the prompts tried (7.1 %,
 # against 8.2 % for a phrase prompt and 9.4 % for a bare one).
