@@ -7,7 +7,7 @@ transcript is only reused for the same options.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 # Bias recognition toward service vocabulary (工号, 致电, 客服 are common misses on

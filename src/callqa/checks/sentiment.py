@@ -10,8 +10,8 @@ from ..asr.transcript import Transcript
 from .base import CallContext, Check, CheckResult, Finding
 from .matching import PhraseCheckConfig, split_deduction, utterance_finding
 from .registry import register
-from .sentiment_model import (LEXICON_MODEL, SentimentModel, SentimentScore, label_for, load_model, parse_label_map,
-                              resolve_model_dir)
+from .sentiment_model import LEXICON_MODEL, SentimentModel, SentimentScore, label_for, load_model
+from .sentiment_transformers import parse_label_map, resolve_model_dir
 
 
 @dataclass
