@@ -45,6 +45,13 @@ class StandardPhrasingConfig(PhraseCheckConfig):
         metadata={"phrases": True},
     )
     thanks_window_turns: int = 1  # the agent's first turn(s) after a wait: its words before the customer speaks again
+    # Closing words: a thanks said with them (感谢您的耐心，还有其他可以帮您的吗？) is the
+    # closing's, not thanks for the wait, even when the customer's reply between
+    # them was lost to line noise and the two fall in one turn.
+    closing_cues: list[str] = field(
+        default_factory=lambda: ["还有(其他|什么|别的)", "还需要(其他|什么|别的)", "再见", "(感谢|谢谢)[您的]来电", "祝您"],
+        metadata={"phrases": True},
+    )
     # A complaint: the customer says one of these.
     complaint_cues: list[str] = field(
         default_factory=lambda: [
@@ -168,6 +175,7 @@ class StandardPhrasingCheck(Check):
         utts = transcript.utterances
         ask = compile_phrases(config.ask_phrases, config.matching)
         thanks = compile_phrases(config.thanks_phrases, config.matching)
+        closing = compile_phrases(config.closing_cues, config.matching, fuzzy=False)
         for wait in waits:
             before = [i for i in agent if i < wait.begin][-1:]
             ask_window = before + [i for i in agent if wait.begin <= i < wait.resume]
@@ -178,7 +186,10 @@ class StandardPhrasingCheck(Check):
             if wait.waited_s < config.wait_silence_s:
                 continue
             after = _turns(transcript, wait.resume, config.thanks_window_turns)
-            after = [i for i in after if i == wait.resume or i != agent[-1]]  # the sign-off is no thanks for a wait
+            # The sign-off is no thanks for a wait, nor is a thanks said with closing words.
+            after = [
+                i for i in after if i == wait.resume or (i != agent[-1] and not match_utterance(utts[i], closing))
+            ]
             if not any(match_utterance(utts[i], thanks) for i in after):
                 detail = "after the wait the agent did not thank the customer (感谢您的耐心等待)"
                 fextra = {"missing": "thanks_for_waiting", "waited_s": round(wait.waited_s, 1)}
