@@ -70,7 +70,9 @@ class OpenAIWhisperBackend:
         if options.vad:
             from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
 
-            speech_chunks = get_speech_timestamps(audio, VadOptions(), sampling_rate=SAMPLE_RATE)
+            speech_chunks = get_speech_timestamps(
+                audio, VadOptions(threshold=options.vad_threshold), sampling_rate=SAMPLE_RATE
+            )
             if not speech_chunks:
                 return []
             audio = np.concatenate(collect_chunks(audio, speech_chunks, sampling_rate=SAMPLE_RATE)[0])
