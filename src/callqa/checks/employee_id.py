@@ -2,111 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from ..asr.normalize import DIGIT_VALUES
 from ..asr.transcript import Transcript
 from .base import CallContext, Check, CheckResult
-from .matching import (
-    MatchSettings,
-    PhraseCheckConfig,
-    PhraseList,
-    compile_phrases,
-    find_phrases,
-    simplify,
-    utterance_finding,
-)
+from .matching import MatchSettings, PhraseCheckConfig, compile_phrases, utterance_finding
 from .registry import register
-
-# Digit characters as read aloud: 幺 is how call centres say 1, 〇 is written for 0.
-_DIGITS = "".join(DIGIT_VALUES) + "0123456789"
-_PLACE_VALUES = "十百千"
-# A run of digits; single spaces, 、 or - may separate them (八 零 二 三, 80-23).
-_DIGIT_RUN = re.compile(f"[{_DIGITS}{_PLACE_VALUES}两](?:[ 、\\-]?[{_DIGITS}{_PLACE_VALUES}两])*")
-# Between 工号 and the digits: 是/为, a colon, a space (我的工号是：8023).
-_AFTER_MARKER = re.compile(r"[\s:：是为]{0,3}")
-# A character directly before a digit run: Whisper writes 幺 (yāo, 1) as 要, 药, 腰 ...
-_LED_RUN = re.compile(f"([\u4e00-\u9fff])({_DIGIT_RUN.pattern})")
-
-
-def _read_as_yao(ch: str) -> bool:
-    """Does ``ch`` sound like 幺? Then, leading a stated ID, it is the digit 1."""
-    from pypinyin import lazy_pinyin
-
-    return ch not in _DIGITS and lazy_pinyin(ch) == ["yao"]
-
-
-def _id_run(simple: str, pos: int) -> re.Match[str] | None:
-    """The ID's digit run at ``pos``; a homophone of 幺 right before the
-    digits is their first digit (要三五七号客服 is 幺三五七 misheard)."""
-    led = _LED_RUN.match(simple, pos)
-    if led and _read_as_yao(led.group(1)):
-        return led
-    return _DIGIT_RUN.match(simple, pos)
-
-
-def parse_id(run: str) -> str | None:
-    """Digits of a spoken ID: 八零二三 / 8023 / 八 零 二 三 / 幺零零八 -> '8023' / '1008'.
-
-    A run with place values (八千零二十三) is read as a number with cn2an.
-    """
-    run = re.sub(r"[ 、\-]", "", run)
-    if run[:1] and run[0] not in _DIGITS and _read_as_yao(run[0]):
-        run = "1" + run[1:]  # 要三五七 is 幺三五七 misheard
-    if not run:
-        return None
-    if any(ch in _PLACE_VALUES for ch in run):
-        try:
-            import cn2an
-
-            return str(int(cn2an.cn2an(run.replace("幺", "一"), "smart")))
-        except (ValueError, KeyError):
-            return None
-    if "两" in run:
-        return None  # 两 is a quantity word, never a digit read out one by one
-    return "".join(DIGIT_VALUES.get(ch, ch) for ch in run)
-
-
-@dataclass
-class StatedId:
-    digits: str
-    start: int  # span in the text searched
-    end: int
-
-
-def find_ids(
-    text: str, markers: PhraseList, suffixes: PhraseList | list[PhraseList], min_digits: int, max_digits: int
-) -> list[StatedId]:
-    """Employee IDs stated in one utterance's text, in order.
-
-    Two forms: a marker then digits (工号八零二三, 我的工号是8023, 公号 by
-    homophone), or digits then a suffix (八零二三号客服为您服务).
-    """
-    simple = simplify(text)
-    found: list[StatedId] = []
-    for marker in find_phrases(text, markers):
-        gap = _AFTER_MARKER.match(simple, marker.end)
-        run = _id_run(simple, gap.end())
-        digits = parse_id(run.group(0)) if run else None
-        if digits and min_digits <= len(digits) <= max_digits:
-            found.append(StatedId(digits, marker.start, run.end()))
-    for plain in _DIGIT_RUN.finditer(simple):
-        run = (plain.start() > 0 and _id_run(simple, plain.start() - 1)) or plain
-        digits = parse_id(run.group(0))
-        if not digits or not (min_digits <= len(digits) <= max_digits):
-            continue
-        if any(s.start <= run.start() < s.end for s in found):
-            continue  # already read after a marker
-        rest = simple[run.end() : run.end() + 12]
-        lead = len(rest) - len(rest.lstrip())
-        # Suffix lists in order of preference, each searched on its own: a short
-        # exact match (为您服务) must not hide a longer fuzzy one (号特服为您服务).
-        lists = suffixes if isinstance(suffixes, list) else [suffixes]
-        if any(m.start == lead for phrases in lists for m in find_phrases(rest, phrases)):
-            found.append(StatedId(digits, run.start(), run.end() + lead + 1))
-    return sorted(found, key=lambda s: s.start)
-
+from .spoken_ids import StatedId, find_ids, parse_id
 
 @dataclass
 class EmployeeIdConfig(PhraseCheckConfig):
@@ -133,6 +35,10 @@ class EmployeeIdConfig(PhraseCheckConfig):
     # the roster's and otherwise equal (802 for 8023) is Whisper losing or
     # doubling a digit on a noisy line, not another agent's ID.
     tolerate_lost_digit: bool = True
+    # Whisper writes digits as characters that sound like them (要三五期号 for
+    # 幺三五七号); next to a stated ID's digits these are read as digits, but only
+    # as many as complete the ID to the roster's length.
+    sound_alike_digits: bool = True
 
 
 def _one_digit_lost_or_added(heard: str, expected: str) -> bool:
@@ -182,6 +88,8 @@ class EmployeeIdCheck(Check):
         markers = compile_phrases(config.markers, settings)
         suffixes = [compile_phrases(config.suffixes, settings), compile_phrases(config.service_suffixes, settings)]
         opening_ends = agent[0][1].start + config.window_s
+        # Sound-alike characters (期 for 七) are read as digits only to complete an ID to the roster's length.
+        want = len(expected) if expected and config.sound_alike_digits else None
         stated: list[tuple[int, str, StatedId]] = []  # (utterance, field searched, id)
         for index, u in agent:
             if u.start > opening_ends:
@@ -190,7 +98,7 @@ class EmployeeIdCheck(Check):
             # the stray full-width digit Whisper writes for a comma (工号五六七八２很高兴)
             # turned back into one; the raw words only when it says nothing.
             for source, text in (("text", u.text), ("raw_text", u.raw_text)):
-                ids = find_ids(text, markers, suffixes, config.min_digits, config.max_digits)
+                ids = find_ids(text, markers, suffixes, config.min_digits, config.max_digits, want)
                 if ids:
                     stated += [(index, source, s) for s in ids]
                     break

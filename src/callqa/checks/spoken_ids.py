@@ -1,0 +1,146 @@
+"""Employee IDs as spoken and as Whisper writes them.
+
+Call centres read IDs digit by digit (八零二三), say 幺 for 1, and sometimes
+use place values (八千零二十三). Whisper on phone audio writes some digits as
+characters that sound the same (要 for 幺, 期 for 七): those are read as
+digits only next to real ones and only to complete an ID to the expected length.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..asr.normalize import DIGIT_VALUES
+from .matching import PhraseList, find_phrases, simplify
+
+# Digit characters as read aloud: 幺 is how call centres say 1, 〇 is written for 0.
+_DIGITS = "".join(DIGIT_VALUES) + "0123456789"
+_PLACE_VALUES = "十百千"
+# A run of digits; single spaces, 、 or - may separate them (八 零 二 三, 80-23).
+_DIGIT_RUN = re.compile(f"[{_DIGITS}{_PLACE_VALUES}两](?:[ 、\\-]?[{_DIGITS}{_PLACE_VALUES}两])*")
+# Between 工号 and the digits: 是/为, a colon, a space (我的工号是：8023).
+_AFTER_MARKER = re.compile(r"[\s:：是为]{0,3}")
+# Toneless readings of the digits.
+_DIGIT_SOUNDS = {
+    "ling": "0", "yi": "1", "yao": "1", "er": "2", "san": "3", "si": "4",
+    "wu": "5", "liu": "6", "qi": "7", "ba": "8", "jiu": "9",
+}  # fmt: skip
+
+
+def sound_alike_digit(ch: str) -> str | None:
+    """The digit a non-digit Chinese character sounds like (期 -> 7), or None."""
+    if ch in _DIGITS or not "\u4e00" <= ch <= "\u9fff":
+        return None
+    from pypinyin import lazy_pinyin
+
+    return _DIGIT_SOUNDS.get(lazy_pinyin(ch)[0])
+
+
+def parse_id(run: str) -> str | None:
+    """Digits of a spoken ID: 八零二三 / 8023 / 八 零 二 三 / 幺零零八 -> '8023' / '1008'.
+
+    A run with place values (八千零二十三) is read as a number with cn2an;
+    characters that only sound like digits (要, 期) are read as those digits.
+    """
+    run = re.sub(r"[ 、\-]", "", run)
+    if not run:
+        return None
+    if any(ch in _PLACE_VALUES for ch in run):
+        try:
+            import cn2an
+
+            return str(int(cn2an.cn2an(run.replace("幺", "一"), "smart")))
+        except (ValueError, KeyError):
+            return None
+    if "两" in run:
+        return None  # 两 is a quantity word, never a digit read out one by one
+    digits = [DIGIT_VALUES.get(ch, ch) if ch in _DIGITS else sound_alike_digit(ch) for ch in run]
+    return None if None in digits else "".join(digits)
+
+
+def _leading_yao(simple: str, start: int) -> int:
+    """幺 is how call centres say 1, and Whisper writes it 要/药/腰: a sound-alike
+    of 幺 right before a digit run is its first digit, whatever the roster says."""
+    if start > 0 and sound_alike_digit(simple[start - 1]) == "1":
+        from pypinyin import lazy_pinyin
+
+        if lazy_pinyin(simple[start - 1]) == ["yao"]:
+            return start - 1
+    return start
+
+
+def _grow(simple: str, start: int, end: int, want: int | None, floor: int = 0) -> tuple[int, int]:
+    """Take sound-alike characters on either side of a digit run, first after it,
+    then before it (not before ``floor``), until it reads as ``want`` digits."""
+    if not want:
+        return start, end
+    while len(parse_id(simple[start:end]) or "") < want:
+        if end < len(simple) and sound_alike_digit(simple[end]):
+            end += 1
+        elif start > floor and sound_alike_digit(simple[start - 1]):
+            start -= 1
+        else:
+            break
+    return start, end
+
+
+@dataclass
+class StatedId:
+    digits: str
+    start: int  # span in the text searched
+    end: int
+
+
+def find_ids(
+    text: str,
+    markers: PhraseList,
+    suffixes: PhraseList | list[PhraseList],
+    min_digits: int,
+    max_digits: int,
+    want: int | None = None,
+) -> list[StatedId]:
+    """Employee IDs stated in one utterance's text, in order.
+
+    Two forms: a marker then digits (工号八零二三, 我的工号是8023, 公号 by
+    homophone), or digits then a suffix (八零二三号客服为您服务). ``want``, the
+    expected ID's length, lets sound-alike characters complete a digit run.
+    """
+    simple = simplify(text)
+    lists = suffixes if isinstance(suffixes, list) else [suffixes]
+
+    def suffix_at(pos: int) -> int | None:
+        """Where a suffix ends when one starts at ``pos`` (after spaces); None otherwise.
+        Lists are searched one by one: a short exact match (为您服务) must not hide
+        a longer fuzzy one (号特服为您服务)."""
+        rest = simple[pos : pos + 12]
+        lead = len(rest) - len(rest.lstrip())
+        return next((pos + lead + 1 for phrases in lists for m in find_phrases(rest, phrases) if m.start == lead), None)
+
+    def fits(digits: str | None) -> bool:
+        return bool(digits) and min_digits <= len(digits) <= max_digits
+
+    found: list[StatedId] = []
+    for marker in find_phrases(text, markers):
+        begin = _AFTER_MARKER.match(simple, marker.end).end()
+        first_real = begin
+        while first_real < min(begin + 2, len(simple)) and sound_alike_digit(simple[first_real]):
+            first_real += 1  # 工号要三五七: the run may open with sound-alikes
+        run = _DIGIT_RUN.match(simple, first_real)
+        if not run:
+            continue
+        start = begin if first_real > begin and (want or _leading_yao(simple, first_real) == begin) else run.start()
+        start, end = _grow(simple, start, run.end(), want, floor=begin)
+        digits = parse_id(simple[start:end])
+        if fits(digits):
+            found.append(StatedId(digits, marker.start, end))
+    for run in _DIGIT_RUN.finditer(simple):
+        if any(s.start <= run.start() < s.end for s in found):
+            continue  # already read after a marker
+        start = _leading_yao(simple, run.start())
+        for a, b in dict.fromkeys([(start, run.end()), _grow(simple, start, run.end(), want)]):
+            digits, suffix_end = parse_id(simple[a:b]), suffix_at(b)
+            if fits(digits) and suffix_end is not None:
+                found.append(StatedId(digits, a, suffix_end))
+                break
+    return sorted(found, key=lambda s: s.start)
