@@ -46,8 +46,12 @@ class BannedPhrasesConfig(PhraseCheckConfig):
     homophones_from: int = 3
 
 
-# Sentence-final particles, a question mark, 是否/能否/可否, or A-not-A (方不方便, 有没有).
-_QUESTION = re.compile(r"[？?吗呢]|是否|能否|可否|([\u4e00-\u9fff])[不没]\1")
+# Sentence-final particles, a question mark, 是否/能否/可否, A-not-A (方不方便, 有没有),
+# or what polite indirect questions ask about (方便, 需要, 满意 ...): Whisper on a
+# noisy line drops the question mark and garbles 方不方便 into 防護方便.
+_QUESTION = re.compile(
+    r"[？?吗呢]|是否|能否|可否|([\u4e00-\u9fff])[不没]\1|方便|需要|愿意|满意|记得|考虑|什么时候|哪|多少|怎么样"
+)
 _SENTENCE_END = re.compile(r"[。！!？?；;]")
 
 
