@@ -66,10 +66,10 @@ def _pass_rate(verdicts: pd.Series) -> float | None:
     return round(float((applicable == True).mean()), 3) if len(applicable) else None  # noqa: E712
 
 
-def agents_table(conn: sqlite3.Connection) -> pd.DataFrame:
+def agents_table(conn: sqlite3.Connection, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per agent: calls, scored calls, mean and min score, flagged and reviewed
     calls, and the pass rate (0-1, not-applicable calls left out) of each check."""
-    frame = calls_frame(conn)
+    frame = calls_frame(conn) if frame is None else frame  # callers making several tables build it once
     ids = check_ids(conn)
     columns = ["agent_id", "agent_name", "calls", "scored_calls", "mean_score", "min_score", "flagged_calls",
                "reviewed_calls"] + [f"{c}_pass_rate" for c in ids]  # fmt: skip
@@ -95,9 +95,9 @@ def agents_table(conn: sqlite3.Connection) -> pd.DataFrame:
     return pd.DataFrame(records, columns=columns)
 
 
-def flagged_table(conn: sqlite3.Connection) -> pd.DataFrame:
+def flagged_table(conn: sqlite3.Connection, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """Flagged calls, worst first: calls that could not be scored, then by score."""
-    frame = calls_frame(conn)
+    frame = calls_frame(conn) if frame is None else frame  # callers making several tables build it once
     columns = ["call_id", "file", "agent_id", "agent_name", "score", "machine_score", "reasons", "failed_checks",
                "error", "reviewed", "reviewed_by"]  # fmt: skip
     flagged = frame[frame["flagged"]].copy()
@@ -120,10 +120,10 @@ def _describe_decision(row: sqlite3.Row) -> str:
     return what
 
 
-def reviewed_table(conn: sqlite3.Connection) -> pd.DataFrame:
+def reviewed_table(conn: sqlite3.Connection, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """Calls marked reviewed, with who, when, the score before and after review,
     and the finding decisions in the audit trail."""
-    frame = calls_frame(conn)
+    frame = calls_frame(conn) if frame is None else frame  # callers making several tables build it once
     columns = ["call_id", "agent_id", "agent_name", "machine_score", "score", "flagged", "reviewed_by",
                "reviewed_at", "confirmed", "dismissed", "decisions"]  # fmt: skip
     reviewed = frame[frame["reviewed"]].copy()
@@ -151,10 +151,11 @@ def write_reports(conn: sqlite3.Connection, out_dir: str | Path) -> dict[str, Pa
     """Write agents.csv, flagged.csv and reviewed.csv into ``out_dir``; returns their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    frame = calls_frame(conn)  # rescoring every call with its decisions: once for all three
     tables = {
-        AGENTS_FILENAME: agents_table(conn),
-        FLAGGED_FILENAME: flagged_table(conn),
-        REVIEWED_FILENAME: reviewed_table(conn),
+        AGENTS_FILENAME: agents_table(conn, frame),
+        FLAGGED_FILENAME: flagged_table(conn, frame),
+        REVIEWED_FILENAME: reviewed_table(conn, frame),
     }
     paths = {}
     for name, table in tables.items():

@@ -136,7 +136,7 @@ def dashboard(conn: sqlite3.Connection) -> Dashboard:
     """Per-agent figures (as in agents.csv), pass rates and finding counts per check, after decisions."""
     frame = tables.calls_frame(conn)
     ids = tables.check_ids(conn)
-    agents = tables.agents_table(conn).astype(object)
+    agents = tables.agents_table(conn, frame).astype(object)
     agents = agents.where(agents.notna(), None)
     live: Counter = Counter()
     dismissed: Counter = Counter()
