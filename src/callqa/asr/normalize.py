@@ -130,6 +130,8 @@ _LONE_FULL_WIDTH_DIGIT = re.compile(r"(?<=[\u4e00-\u9fff])(?<!第)[０-９](?=[\
 # checks split sentences and quote text one way; 1,000 and Amara.org keep theirs.
 _ASCII_TO_CHINESE_PUNCTUATION = {",": "，", "?": "？", "!": "！", ":": "：", ";": "；"}
 _ASCII_PUNCTUATION_AFTER_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[,?!:;]")
+# ... and between a number and Chinese text (工号5678,很高兴), where 1,000 keeps its comma.
+_ASCII_PUNCTUATION_AFTER_NUMBER = re.compile(r"(?<=[0-9])[,?!:;](?=[\u4e00-\u9fff])")
 
 
 def normalize_text(raw: str) -> str:
@@ -141,4 +143,5 @@ def normalize_text(raw: str) -> str:
     text = to_simplified(text)
     text = _WHITESPACE.sub(" ", text).strip()
     text = _ASCII_PUNCTUATION_AFTER_CJK.sub(lambda m: _ASCII_TO_CHINESE_PUNCTUATION[m.group(0)], text)
-    return digits_to_arabic(text)
+    text = digits_to_arabic(text)
+    return _ASCII_PUNCTUATION_AFTER_NUMBER.sub(lambda m: _ASCII_TO_CHINESE_PUNCTUATION[m.group(0)], text)
