@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..asr.transcript import Transcript
-from .base import CallContext, Check, CheckResult
+from .base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from .matching import (
     PhraseCheckConfig,
     compile_phrases,
@@ -91,7 +91,7 @@ class BannedPhrasesCheck(Check):
     def run(self, transcript: Transcript, config: BannedPhrasesConfig, context: CallContext) -> CheckResult:
         agent = transcript.by_role("agent")
         if not agent:
-            return CheckResult(self.id, None, 0.0, extra={"reason": "the agent does not speak in this call"})
+            return CheckResult.not_applicable(self.id, NO_AGENT_SPEECH)
         # Convicting evidence: never fuzzy; homophones only for phrases long enough to have no innocent twin.
         long_phrases = [p for p in config.phrases if len(p) >= config.homophones_from]
         short_phrases = [p for p in config.phrases if len(p) < config.homophones_from]

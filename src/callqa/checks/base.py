@@ -71,6 +71,11 @@ class CheckResult:
         return d
 
     @classmethod
+    def not_applicable(cls, check_id: str, reason: str, **extra: Any) -> "CheckResult":
+        """Nothing to judge (``passed`` null, no deduction), and why."""
+        return cls(check_id, None, 0.0, extra={**extra, "reason": reason})
+
+    @classmethod
     def from_dict(cls, check_id: str, data: dict[str, Any]) -> "CheckResult":
         """Rebuild from the calls.jsonl / database form (the inverse of to_dict)."""
         standard = {"passed", "deduction", "findings", "critical"}
@@ -92,6 +97,9 @@ class CheckConfig:
     enabled: bool = True
     deduction: float = 0.0  # points off per failure (per occurrence where the check says so)
     critical: bool = False  # failing it flags the call for review
+
+
+NO_AGENT_SPEECH = "the agent does not speak in this call"
 
 
 class Check:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..asr.transcript import Transcript
-from .base import CallContext, Check, CheckResult
+from .base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from .matching import PhraseCheckConfig, compile_phrases, match_utterance, split_deduction, utterance_finding
 from .registry import register
 
@@ -69,7 +69,7 @@ class ClosingCheck(Check):
     def run(self, transcript: Transcript, config: ClosingConfig, context: CallContext) -> CheckResult:
         agent = transcript.by_role("agent")
         if not agent:
-            return CheckResult(self.id, None, 0.0, extra={"reason": "the agent does not speak in this call"})
+            return CheckResult.not_applicable(self.id, NO_AGENT_SPEECH)
         call_end = max([transcript.duration_s] + [u.end for u in transcript.utterances])
         last_n = {i for i, _ in agent[-max(1, config.window_utterances) :]}
         window = [(i, u) for i, u in agent if i in last_n or u.start >= call_end - config.window_s]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..asr.transcript import Transcript
-from .base import CallContext, Check, CheckResult
+from .base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from .matching import MatchSettings, PhraseCheckConfig, compile_phrases, utterance_finding
 from .registry import register
 from .spoken_ids import StatedId, find_ids, parse_id
@@ -81,7 +81,7 @@ class EmployeeIdCheck(Check):
         extra: dict = {"status": "missing", "heard_id": None, "expected_id": expected}
         agent = transcript.by_role("agent")
         if not agent:
-            extra["reason"] = "the agent does not speak in this call"
+            extra["reason"] = NO_AGENT_SPEECH
             return CheckResult(self.id, None, 0.0, extra=extra)
 
         settings: MatchSettings = config.matching

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..asr.transcript import Transcript
-from .base import CallContext, Check, CheckResult
+from .base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from .matching import PhraseCheckConfig, compile_phrases, match_utterance, utterance_finding
 from .registry import register
 
@@ -57,7 +57,7 @@ class GreetingCheck(Check):
     def run(self, transcript: Transcript, config: GreetingConfig, context: CallContext) -> CheckResult:
         agent = transcript.by_role("agent")
         if not agent:
-            return CheckResult(self.id, None, 0.0, extra={"reason": "the agent does not speak in this call"})
+            return CheckResult.not_applicable(self.id, NO_AGENT_SPEECH)
         phrases = compile_phrases(config.phrases, config.matching)
         opening = agent[: max(1, config.window_utterances)]
         for index, utterance in opening:

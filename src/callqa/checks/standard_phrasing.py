@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..asr.transcript import Transcript
-from .base import CallContext, Check, CheckResult, Finding
+from .base import NO_AGENT_SPEECH, CallContext, Check, CheckResult, Finding
 from .matching import (
     PhraseCheckConfig,
     compile_phrases,
@@ -164,7 +164,7 @@ class StandardPhrasingCheck(Check):
     def run(self, transcript: Transcript, config: StandardPhrasingConfig, context: CallContext) -> CheckResult:
         agent = [i for i, _ in transcript.by_role("agent")]
         if not agent:
-            return CheckResult(self.id, None, 0.0, extra={"reason": "the agent does not speak in this call"})
+            return CheckResult.not_applicable(self.id, NO_AGENT_SPEECH)
         waits = self._waits(transcript, config, agent)
         complaints = self._complaints(transcript, config, agent)
         extra = {"waits": len(waits), "complaints": len(complaints)}
