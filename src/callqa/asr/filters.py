@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .backends.base import AsrSegment, AsrWord
+from .data_files import load_sections
 from .normalize import to_half_width, to_simplified
 from .options import AsrOptions
 
@@ -123,12 +124,7 @@ class HallucinationList:
 
 @lru_cache(maxsize=4)
 def load_hallucinations(path: Path = HALLUCINATIONS_FILE) -> HallucinationList:
-    import yaml
-
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    unknown = set(data) - {"anywhere", "alone"}
-    if unknown:
-        raise ValueError(f"{path}: unknown section(s) {sorted(unknown)}; valid: anywhere, alone")
+    data = load_sections(path, ("anywhere", "alone"))
     anywhere = sorted({content_key(p) for p in data.get("anywhere", []) if content_key(p)}, key=len, reverse=True)
     return HallucinationList(
         anywhere=tuple(anywhere),

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .data_files import load_sections
+
 __all__ = ["RolePhrases", "load_role_phrases", "text_role_evidence"]
 
 ROLE_PHRASES_FILE = Path(__file__).with_name("role_phrases.yaml")
@@ -34,12 +36,7 @@ class RolePhrases:
 
 @lru_cache(maxsize=4)
 def load_role_phrases(path: Path = ROLE_PHRASES_FILE) -> RolePhrases:
-    import yaml
-
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    unknown = set(data) - {"agent", "customer"}
-    if unknown:
-        raise ValueError(f"{path}: unknown section(s) {sorted(unknown)}; valid: agent, customer")
+    data = load_sections(path, ("agent", "customer"))
 
     def entries(section: str) -> tuple[tuple[str, str, float], ...]:
         out = []
