@@ -17,6 +17,7 @@ import soundfile as sf
 
 from callqa.asr.transcript import Utterance
 from callqa.checks.base import CheckResult, Finding
+from callqa.files import file_sha256
 from callqa.reports.db import db_path, open_db, save_calls
 from callqa.scoring.outcome import compute_outcome
 from callqa.scoring.score import CallScore, assign_fingerprints
@@ -57,6 +58,7 @@ def _call(call_id: str, agent_id: str, name: str, audio: Path | None, utterances
         duration_s=CALL_SECONDS, score=outcome.score, flagged=outcome.flagged,
         flag_reasons=outcome.flag_reasons, error=error, transcript=utterances if not error else [],
         checks=checks if not error else {}, audio_path=audio,
+        audio_sha256=file_sha256(audio) if audio is not None else None,
     )
 
 
@@ -130,12 +132,13 @@ class Batch:
     out_dir: Path
     db: Path
     audio: Path
+    recordings: Path  # the batch's input folder, beside the results folder as in real use
 
 
 def build_batch(out_dir: Path) -> Batch:
-    """Write the fixture batch into ``out_dir`` (callqa.sqlite and the recordings)."""
+    """Write the fixture batch: callqa.sqlite in ``out_dir``, the recordings in a folder beside it."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    audio_dir = out_dir / "audio"
+    audio_dir = out_dir.parent / f"{out_dir.name}-recordings"
     audio_dir.mkdir(exist_ok=True)
     wav = write_wav(audio_dir / "call-001.wav")
     wav2 = write_wav(audio_dir / "call-002.wav", 12.0)
@@ -147,10 +150,11 @@ def build_batch(out_dir: Path) -> Batch:
     ]
     conn = open_db(db_path(out_dir))
     try:
-        save_calls(conn, calls, scorecard_text="# fixture", flag_below=FLAG_BELOW, source="tests")
+        save_calls(conn, calls, scorecard_text="# fixture", flag_below=FLAG_BELOW, source="tests",
+                   input_root=audio_dir.resolve())
     finally:
         conn.close()
-    return Batch(out_dir, db_path(out_dir), wav)
+    return Batch(out_dir, db_path(out_dir), wav, audio_dir)
 
 
 def finding_fingerprints(db: Path, call_id: str) -> dict[str, str]:

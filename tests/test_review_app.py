@@ -186,7 +186,8 @@ def test_rescoring_keeps_decisions_on_findings_that_still_exist(client, batch):
     fps = finding_fingerprints(batch.db, "call-001")
     decide(client, "call-001", "dismiss", fps["不知道"])
     conn = open_db(batch.db)
-    save_calls(conn, [_rude_call(batch.audio)], scorecard_text="# again", flag_below=80.0)
+    save_calls(conn, [_rude_call(batch.audio)], scorecard_text="# again", flag_below=80.0,
+               input_root=batch.recordings)
     conn.close()
     page = client.get("/calls/call-001").get_data(as_text=True)
     assert score_in(page, "review-score") == "75"

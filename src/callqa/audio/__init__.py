@@ -5,13 +5,14 @@
 """
 
 from .decode import SAMPLE_RATE, AudioDecodeError, DecodedAudio, load_audio
-from .inputs import AUDIO_EXTENSIONS, InputError, read_inputs, read_manifest
+from .inputs import AUDIO_EXTENSIONS, InputError, input_root, read_inputs, read_manifest
 
 __all__ = [
     "AUDIO_EXTENSIONS",
     "AudioDecodeError",
     "DecodedAudio",
     "InputError",
+    "input_root",
     "SAMPLE_RATE",
     "load_audio",
     "read_inputs",

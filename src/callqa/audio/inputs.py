@@ -39,6 +39,17 @@ class InputError(ValueError):
     """The input as a whole is unusable (bad manifest, no recordings); the message says where."""
 
 
+def input_root(path: Path | str) -> Path:
+    """The folder a batch's recordings are read from: the input directory, the
+    manifest's folder, or a single recording's folder (resolved).
+
+    The review app serves a call's audio only from inside it, so a manifest
+    row or a symlink pointing elsewhere (/etc/passwd) is never served.
+    """
+    path = Path(path).resolve()
+    return path if path.is_dir() else path.parent
+
+
 def read_inputs(path: Path | str) -> list[CallInput]:
     """The calls to process, in a stable order (manifest order, or sorted file names)."""
     path = Path(path)

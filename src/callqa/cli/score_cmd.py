@@ -86,7 +86,7 @@ def score_command(
     """Score every call: transcripts, checks with evidence, per-agent results and flagged calls."""
     from ..asr.batch import transcribe_batch
     from ..asr.options import AsrOptions
-    from ..audio.inputs import read_inputs
+    from ..audio.inputs import input_root, read_inputs
     from ..reports.db import db_path, open_db, save_calls
     from ..reports.jsonl import CALLS_FILENAME, write_calls_jsonl
     from ..reports.tables import write_reports
@@ -136,7 +136,7 @@ def score_command(
     calls_path = write_calls_jsonl(out / CALLS_FILENAME, scores)
     conn = open_db(db_path(out))
     try:
-        save_calls(conn, scores, card.text, card.flag_below, source=str(input))
+        save_calls(conn, scores, card.text, card.flag_below, source=str(input), input_root=input_root(input))
         reports = write_reports(conn, out)
         failed = [s for s in scores if s.error]
         cached = sum(1 for r in results if r.transcript and r.transcript.info and r.transcript.info.cached)

@@ -20,6 +20,10 @@ def serve(
     ),
     reviewer: str | None = typer.Option(None, help="Record every decision under this reviewer name."),
     mask: bool = typer.Option(True, "--mask/--no-mask", help="Mask phone, ID-card and bank-card numbers."),
+    audio_root: list[Path] | None = typer.Option(
+        None, "--audio-root",
+        help="A folder recordings may also be played from (default: only each batch's input folder). Repeatable.",
+    ),
 ) -> None:
     """Review flagged calls in the browser: listen, see the evidence, confirm or dismiss findings."""
     from werkzeug.serving import make_server
@@ -34,7 +38,7 @@ def serve(
         )
         raise typer.Exit(2)
     try:
-        web = create_app(target, token=token, reviewer=reviewer, mask=mask)
+        web = create_app(target, token=token, reviewer=reviewer, mask=mask, audio_roots=tuple(audio_root or ()))
     except FileNotFoundError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e

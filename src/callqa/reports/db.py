@@ -31,7 +31,12 @@ if TYPE_CHECKING:  # only the attributes are used; keeps the DB layer free of th
     from ..scoring.score import CallScore
 
 DB_FILENAME = "callqa.sqlite"
-SCHEMA_VERSION = "2"  # 2: batches table and calls.batch_id
+SCHEMA_VERSION = "3"  # 2: batches table and calls.batch_id; 3: batches.input_root, calls.audio_sha256
+# Columns added after the first schema, by table: (column, SQL type). _migrate adds them to older files.
+_ADDED_COLUMNS = {
+    "calls": (("batch_id", "INTEGER REFERENCES batches(batch_id)"), ("audio_sha256", "TEXT")),
+    "batches": (("input_root", "TEXT"),),
+}
 BUSY_TIMEOUT_S = 30.0  # a reviewer's write waits this long for another's to finish
 
 FINDING_DECISIONS = ("confirm", "dismiss")
@@ -71,12 +76,17 @@ def open_db(path: str | Path) -> sqlite3.Connection:
 
 def _migrate(conn: sqlite3.Connection) -> None:
     """Bring a database made by an older callqa up to the current schema."""
-    columns = {row["name"] for row in conn.execute("PRAGMA table_info(calls)")}
-    if "batch_id" in columns and get_meta(conn, "schema_version") == SCHEMA_VERSION:
+    missing = [
+        (table, column, kind)
+        for table, added in _ADDED_COLUMNS.items()
+        for column, kind in added
+        if column not in {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+    ]
+    if not missing and get_meta(conn, "schema_version") == SCHEMA_VERSION:
         return  # the usual case: no write, so opening never waits on a busy writer
     with transaction(conn):
-        if "batch_id" not in columns:  # databases written before schema version 2
-            conn.execute("ALTER TABLE calls ADD COLUMN batch_id INTEGER REFERENCES batches(batch_id)")
+        for table, column, kind in missing:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         conn.execute(
             "INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -132,19 +142,23 @@ def save_calls(
     scorecard_text: str,
     flag_below: float | None,
     source: str | None = None,
+    input_root: str | Path | None = None,
 ) -> int:
     """Store a scored batch in one transaction and return its batch id.
 
     Calls are upserted by ``call_id`` (calls of earlier batches stay), their
     findings replaced, and earlier decisions re-applied to findings that still
-    exist. Review state (reviewed, by whom, when) is kept.
+    exist. Review state (reviewed, by whom, when) is kept. ``input_root`` is the
+    folder the recordings were read from (audio.inputs.input_root): the review
+    app serves audio only from inside it; None serves none.
     """
     calls = list(calls)
     now = utc_now()
+    root = None if input_root is None else str(input_root)
     with transaction(conn):
         cursor = conn.execute(
-            "INSERT INTO batches(scored_at, source, scorecard, flag_below, calls) VALUES (?, ?, ?, ?, ?)",
-            (now, source, scorecard_text, flag_below, len(calls)),
+            "INSERT INTO batches(scored_at, source, input_root, scorecard, flag_below, calls) VALUES (?, ?, ?, ?, ?, ?)",
+            (now, source, root, scorecard_text, flag_below, len(calls)),
         )
         batch_id = int(cursor.lastrowid)
         _set_meta(conn, "scorecard", scorecard_text)
@@ -162,11 +176,12 @@ def _upsert_call(conn: sqlite3.Connection, call: "CallScore", batch_id: int, now
     transcript = [_utterance_dict(u) for u in call.transcript]
     conn.execute(
         """
-        INSERT INTO calls(call_id, file, audio_path, agent_id, agent_name, duration_s, machine_score,
+        INSERT INTO calls(call_id, file, audio_path, audio_sha256, agent_id, agent_name, duration_s, machine_score,
                           score, flagged, flag_reasons, error, transcript, checks, scored_at, batch_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(call_id) DO UPDATE SET
-            file = excluded.file, audio_path = excluded.audio_path, agent_id = excluded.agent_id,
+            file = excluded.file, audio_path = excluded.audio_path, audio_sha256 = excluded.audio_sha256,
+            agent_id = excluded.agent_id,
             agent_name = excluded.agent_name, duration_s = excluded.duration_s,
             machine_score = excluded.machine_score, score = excluded.score, flagged = excluded.flagged,
             flag_reasons = excluded.flag_reasons, error = excluded.error, transcript = excluded.transcript,
@@ -176,6 +191,7 @@ def _upsert_call(conn: sqlite3.Connection, call: "CallScore", batch_id: int, now
             call.call_id,
             call.file,
             None if call.audio_path is None else str(call.audio_path),
+            call.audio_sha256,
             call.agent_id,
             call.agent_name,
             call.duration_s,

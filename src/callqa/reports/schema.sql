@@ -12,6 +12,7 @@ CREATE TABLE IF NOT EXISTS batches (
     batch_id   INTEGER PRIMARY KEY,
     scored_at  TEXT NOT NULL,         -- ISO 8601 UTC
     source     TEXT,                  -- the INPUT given to `callqa score`
+    input_root TEXT,                  -- the folder its recordings were read from; audio is served only from inside it
     scorecard  TEXT NOT NULL,         -- TOML text the batch was scored with
     flag_below REAL,                  -- its flag threshold (recompute_call uses it)
     calls      INTEGER NOT NULL
@@ -20,7 +21,8 @@ CREATE TABLE IF NOT EXISTS batches (
 CREATE TABLE IF NOT EXISTS calls (
     call_id       TEXT PRIMARY KEY,
     file          TEXT NOT NULL,      -- as written in the manifest
-    audio_path    TEXT,               -- resolved path; served only by call_id, never by name
+    audio_path    TEXT,               -- resolved path, NULL unless it decoded as audio; served only by call_id
+    audio_sha256  TEXT,               -- digest of the transcribed bytes: a file changed since is not served
     agent_id      TEXT,
     agent_name    TEXT,
     duration_s    REAL,

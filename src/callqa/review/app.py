@@ -73,6 +73,7 @@ def create_app(
     reviewer: str | None = None,
     mask: bool = True,
     secret_key: bytes | None = None,
+    audio_roots: tuple[str | Path, ...] = (),
 ) -> Flask:
     """Build the review app over a results database.
 
@@ -80,6 +81,8 @@ def create_app(
     ``?token=``); the session then remembers it. ``reviewer``: a fixed
     reviewer name for every decision (otherwise each reviewer types theirs).
     ``mask``: hide phone, ID-card and bank-card numbers in pages.
+    ``audio_roots``: folders besides each batch's own input folder that
+    recordings may be played from (review/recordings.py says what is served).
     """
     db_path = resolve_db_path(db_path)
     app = Flask(__name__)
@@ -90,6 +93,7 @@ def create_app(
         CALLQA_TOKEN=token or None,
         CALLQA_REVIEWER=(reviewer or "").strip() or None,
         CALLQA_MASK=mask,
+        CALLQA_AUDIO_ROOTS=tuple(Path(r).resolve() for r in audio_roots),
         SESSION_COOKIE_NAME="callqa_review",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -19,7 +19,9 @@ from ..reports import tables
 class CallRecord:
     call_id: str
     file: str
-    audio_path: str | None
+    audio_path: str | None  # set only when the recording decoded as audio
+    audio_sha256: str | None
+    input_root: str | None  # the folder the call's batch read its recordings from
     agent_id: str | None
     agent_name: str | None
     duration_s: float | None
@@ -78,6 +80,8 @@ def _record(row: sqlite3.Row) -> CallRecord:
         call_id=row["call_id"],
         file=row["file"],
         audio_path=row["audio_path"],
+        audio_sha256=row["audio_sha256"],
+        input_root=row["input_root"] if "input_root" in row.keys() else None,
         agent_id=row["agent_id"],
         agent_name=row["agent_name"],
         duration_s=row["duration_s"],
@@ -102,7 +106,11 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> list[sqlite
 
 
 def get_call(conn: sqlite3.Connection, call_id: str) -> CallRecord | None:
-    rows = _rows(conn, "SELECT * FROM calls WHERE call_id = ?", (call_id,))
+    rows = _rows(
+        conn,
+        "SELECT c.*, b.input_root FROM calls c LEFT JOIN batches b ON b.batch_id = c.batch_id WHERE c.call_id = ?",
+        (call_id,),
+    )
     return _record(rows[0]) if rows else None
 
 

@@ -29,6 +29,7 @@ from .charts import Bar, bar_chart, column_chart, score_bins
 from .evidence import CheckView, finding_views, utterance_moods, utterance_views
 from .exports import reviewed_calls_csv
 from .masking import mask_sensitive
+from .recordings import servable_recording
 
 bp = Blueprint("review", __name__, template_folder="templates")
 
@@ -121,13 +122,9 @@ def call_page(call_id: str):
 
 
 def _audio_file(call: store.CallRecord) -> Path | None:
-    """The call's recording, only as the database names it (never a path from the request)."""
-    if not call.audio_path:
-        return None
-    path = Path(call.audio_path)
-    if not path.is_absolute():
-        path = current_app.config["CALLQA_DIR"] / path
-    return path if path.is_file() else None
+    """The call's recording as the database names it (never a path from the request), if it may be served."""
+    return servable_recording(call.audio_path, call.audio_sha256, call.input_root, current_app.config["CALLQA_DIR"],
+                              current_app.config["CALLQA_AUDIO_ROOTS"])
 
 
 @bp.route("/calls/<call_id>/audio")

@@ -40,7 +40,11 @@ class CallScore:
     error: str | None = None
     transcript: list[Utterance] = field(default_factory=list)
     checks: dict[str, CheckResult] = field(default_factory=dict)
-    audio_path: Path | None = None  # resolved recording; kept in the database, not in calls.jsonl
+    # The recording, only when it decoded as audio (a file that did not is never served for
+    # review), and the digest of the bytes that were transcribed; both kept in the database,
+    # not in calls.jsonl.
+    audio_path: Path | None = None
+    audio_sha256: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The calls.jsonl object (validated by reports/calls.schema.json)."""
@@ -92,7 +96,8 @@ def score_call(result: TranscriptionResult, scorecard: Any, roster: Roster | Non
         duration_s=transcript.duration_s if transcript else None,
         score=None,
         flagged=True,
-        audio_path=call.path,
+        audio_path=call.path if transcript is not None else None,
+        audio_sha256=transcript.info.audio_sha256 if transcript is not None and transcript.info else None,
     )
     error = result.error
     if error is None and transcript is None:
