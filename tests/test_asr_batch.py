@@ -134,7 +134,7 @@ def test_silent_channel_is_skipped(tmp_path):
 
 def test_a_segment_spanning_several_turns_is_split_at_its_pauses():
     from callqa.asr.backends.base import AsrWord
-    from callqa.asr.pipeline import split_at_pauses
+    from callqa.asr.roles import split_at_pauses
 
     words = [AsrWord(0.3, 0.8, "您好，", 0.9), AsrWord(0.9, 1.5, "请讲。", 0.9),  # 4 s: the customer talks
              AsrWord(5.5, 6.0, "好的，", 0.9), AsrWord(6.2, 6.9, "请稍等。", 0.9)]

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from callqa.asr.normalize import digits_to_arabic, normalize_text, to_half_width
+from callqa.text import digits_to_arabic, normalize_text, to_half_width
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "asr_normalize_cases.yaml").read_text(encoding="utf-8"))
 

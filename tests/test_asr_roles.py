@@ -15,8 +15,8 @@ from scipy.signal import lfilter
 
 from callqa.asr.backends.base import AsrSegment, AsrWord
 from callqa.asr.roles import layout_doubt, layout_roles, mono_utterances, stereo_utterances
-from callqa.asr.roles_mono import split_into_pieces
-from callqa.asr.roles_text import text_role_evidence
+from callqa.asr.roles.mono import split_into_pieces
+from callqa.asr.roles.text_cues import text_role_evidence
 
 SR = 16000
 
@@ -95,7 +95,7 @@ def test_swapped_layout_is_doubted_but_followed(caplog):
     swapped = {0: customer_words, 1: agent_words}
     assert layout_doubt(swapped, "customer,agent") is None
     assert "may be swapped: channel 1 speaks like the agent" in layout_doubt(swapped, "agent,customer")
-    with caplog.at_level("WARNING", logger="callqa.asr.roles"):
+    with caplog.at_level("WARNING", logger="callqa.asr.roles.stereo"):
         out = stereo_utterances(swapped, "agent,customer")
     assert "may be swapped" in caplog.text
     assert out[0].role == "customer" and out[0].text.startswith("您好，欢迎致电")  # the manifest is followed
@@ -369,7 +369,7 @@ def test_mono_roles_with_whisper_on_the_mono_samples(embedded_model):
 def test_cluster_voices_one_identical_voice_and_too_little_audio():
     from types import SimpleNamespace
 
-    from callqa.asr.roles_voice import cluster_voices
+    from callqa.asr.roles.voice import cluster_voices
 
     same = [SimpleNamespace(start=i, end=i + 1, voice=np.ones(22), voiced_s=1.0) for i in range(6)]
     assert cluster_voices(same).voices == 1
@@ -383,7 +383,7 @@ def test_pitch_of_a_voice_whose_fundamental_the_phone_band_removed(f0):
     tracker must still find the period, not the 2nd or 3rd harmonic."""
     from scipy.signal import butter, sosfiltfilt
 
-    from callqa.asr.roles_voice import FEATURE_RATE, _pitch_track
+    from callqa.asr.roles.voice import FEATURE_RATE, _pitch_track
 
     t = np.arange(2 * FEATURE_RATE) / FEATURE_RATE
     pulses = sum(np.cos(2 * np.pi * k * f0 * t) for k in range(1, int(FEATURE_RATE / 2 / f0)))  # band-limited pulses

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from callqa.asr.normalize import normalize_text
+from callqa.text import normalize_text
 from callqa.asr.transcript import Transcript, Utterance
 from callqa.checks.base import CallContext
 from callqa.checks.registry import get_check

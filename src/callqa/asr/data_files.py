@@ -1,4 +1,4 @@
-"""The asr stage's YAML data files (hallucinations.yaml, role_phrases.yaml)."""
+"""The asr stage's YAML data files (hallucinations.yaml, roles/phrases.yaml)."""
 
 from __future__ import annotations
 

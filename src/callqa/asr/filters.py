@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 import zlib
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from .backends.base import AsrSegment, AsrWord
 from .data_files import load_sections
-from .normalize import to_half_width, to_simplified
+from ..text import content_key, is_content_char
 from .options import AsrOptions
 
 __all__ = [
@@ -26,7 +25,6 @@ __all__ = [
     "confidence_from_logprob",
     "collapse_loops",
     "compression_ratio",
-    "content_key",
     "is_filler_only",
     "HallucinationList",
     "load_hallucinations",
@@ -79,17 +77,6 @@ def compression_ratio(text: str) -> float:
     return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
-def _is_content_char(ch: str) -> bool:
-    # Letters and digits of any script; not punctuation, symbols or spaces.
-    return unicodedata.category(ch)[0] in ("L", "N")
-
-
-def content_key(text: str) -> str:
-    """What a text says, for comparisons: Simplified, half-width, lower case,
-    without punctuation or spaces."""
-    return "".join(ch for ch in to_simplified(to_half_width(text)).lower() if _is_content_char(ch))
-
-
 def is_filler_only(text: str) -> bool:
     """True when a text holds no words: only punctuation, or only hesitations."""
     key = content_key(text)
@@ -138,7 +125,7 @@ def _cut_listed(text: str, listed: HallucinationList) -> str:
     from rapidfuzz import fuzz
 
     for _ in range(8):  # a segment rarely holds more than one or two
-        positions = [i for i, ch in enumerate(text) if _is_content_char(ch)]
+        positions = [i for i, ch in enumerate(text) if is_content_char(ch)]
         key = content_key(text)
         if len(key) != len(positions):  # OpenCC changed the length: cannot map back
             return text

@@ -11,7 +11,7 @@ import unicodedata
 
 from rapidfuzz.distance import Levenshtein
 
-from .normalize import normalize_text
+from ..text import normalize_text
 
 
 def cer_text(text: str) -> str:

@@ -1,7 +1,7 @@
 """One call, recording to role-labelled transcript.
 
     decode (PyAV, 16 kHz, channels kept)
-      stereo layout: each channel alone -> Whisper -> drop_hallucinations -> split_at_pauses -> stereo_utterances
+      stereo layout: each channel alone -> Whisper -> drop_hallucinations -> stereo_utterances (cut at pauses)
       mono layout, or a 1-channel file: downmix -> Whisper -> drop_hallucinations -> mono_utterances
 
 Decisions the pipeline makes on its own are written to ``info.notes`` and the
@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,29 +43,28 @@ log = logging.getLogger(__name__)
 MONO = "mono"
 # Peak amplitude below which a channel holds no speech (-60 dBFS; line noise on real calls sits above).
 SILENCE_PEAK = 1e-3
-# A pause this long between two words of one channel ends a turn (in-turn pauses on calls stay under ~0.5 s).
-TURN_PAUSE_S = 1.0
 # Channels differing by less than this share of their peak are one signal twice.
 DUPLICATE_CHANNEL_TOLERANCE = 0.01
 
 
 # Bump when post-processing changes in a way the source digest below can't see (a dependency's behaviour).
 PIPELINE_VERSION = 1
-# Post-processing code and data: an edit to any of them makes older transcripts in an output folder stale.
-_POSTPROCESSING_SOURCES = (
-    "pipeline.py", "filters.py", "hallucinations.yaml", "roles.py", "roles_mono.py", "roles_voice.py",
-    "roles_text.py", "role_phrases.yaml", "normalize.py",
-)
+# Post-processing code and data, relative to the package: an edit to any of them makes older
+# transcripts in an output folder stale. Folders count with every .py and .yaml file in them.
+_POSTPROCESSING_SOURCES = ("asr/pipeline.py", "asr/filters.py", "asr/hallucinations.yaml", "asr/roles", "text")
 
 
 @lru_cache(maxsize=1)
 def pipeline_fingerprint() -> str:
     """PIPELINE_VERSION plus a digest of the post-processing sources, so no one has to remember to bump."""
     digest = hashlib.sha256(f"v{PIPELINE_VERSION}".encode())
-    here = Path(__file__).parent
+    package = Path(__file__).parent.parent
     for name in _POSTPROCESSING_SOURCES:
-        if (path := here / name).is_file():
-            digest.update(name.encode() + b"\0" + path.read_bytes())
+        path = package / name
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".py", ".yaml")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file():
+                digest.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes())
     return f"{PIPELINE_VERSION}:{digest.hexdigest()[:16]}"
 
 
@@ -139,43 +137,10 @@ def utterances_from(recognition: Recognition, audio: DecodedAudio | None, option
     cleaned = {ch: drop_hallucinations(segs, options) for ch, segs in recognition.per_channel.items()}
     if not any(cleaned.values()):
         return []
-    if recognition.layout == MONO:  # roles_mono splits turns itself, where the voice changes
+    if recognition.layout == MONO:  # roles/mono.py splits turns itself, where the voice changes
         assert audio is not None, "mono role assignment needs the audio"
         return mono_utterances(cleaned[0], audio.mono(), SAMPLE_RATE)
-    return stereo_utterances({ch: split_at_pauses(segs) for ch, segs in cleaned.items()}, recognition.layout)
-
-
-def split_at_pauses(segments: list[AsrSegment], min_pause: float = TURN_PAUSE_S) -> list[AsrSegment]:
-    """Split segments where the word timestamps show a pause of ``min_pause`` seconds or more.
-
-    With VAD, faster-whisper joins a channel's speech into 30 s windows and
-    often returns a whole window as one segment: on one party's channel that
-    is several turns with the other party's words (and any hold) between them.
-    Checks need turns, so a segment is cut at its pauses; each piece keeps the
-    segment's scores and its own words and times. Segments without word
-    timestamps stay whole.
-    """
-    from .filters import compression_ratio
-
-    pieces: list[AsrSegment] = []
-    for seg in segments:
-        groups: list[list] = []
-        for word in seg.words:
-            if groups and word.start - groups[-1][-1].end >= min_pause:
-                groups.append([word])
-            elif groups:
-                groups[-1].append(word)
-            else:
-                groups.append([word])
-        if len(groups) <= 1:
-            pieces.append(seg)
-            continue
-        for words in groups:
-            text = "".join(w.word for w in words).strip()
-            if text:
-                pieces.append(replace(seg, start=words[0].start, end=words[-1].end, text=text,
-                                      compression_ratio=compression_ratio(text), words=words))
-    return pieces
+    return stereo_utterances(cleaned, recognition.layout)
 
 
 def transcribe_call(

@@ -38,7 +38,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..asr.normalize import to_half_width, to_simplified
+from ..text import is_punctuation_or_space, simplify, syllables
 from ..asr.transcript import Transcript, Utterance
 from .base import CheckConfig, Finding
 
@@ -52,7 +52,6 @@ __all__ = [
     "find_phrases",
     "match_utterance",
     "prepare",
-    "simplify",
     "is_low_confidence",
     "utterance_finding",
     "match_extra",
@@ -131,7 +130,6 @@ def expand_phrase(entry: str) -> list[str]:
 
 # --- text preparation -----------------------------------------------------
 
-_DIGIT_READINGS = dict(zip("0123456789", ["ling", "yi", "er", "san", "si", "wu", "liu", "qi", "ba", "jiu"]))
 # Near-homophones merged in the fuzzy tier only (模糊音): Whisper on phone
 # audio and southern accents blur these; exact tiers keep them apart.
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
@@ -148,11 +146,6 @@ def _blur(syllable: str) -> str:
             syllable = syllable[: -len(a)] + b
             break
     return syllable
-
-
-def _skipped(ch: str) -> bool:
-    """Spaces and punctuation are not part of what anyone said."""
-    return ch.isspace() or unicodedata.category(ch)[0] in "PSZ"
 
 
 # Each distinct syllable becomes one private-use character so that syllable
@@ -181,39 +174,18 @@ class PreparedText:
         return self.positions[first_unit], self.positions[end_unit - 1] + 1
 
 
-def simplify(text: str) -> str:
-    """Simplified, half-width text of the same length as ``text``, so spans carry over."""
-    converted = to_simplified(to_half_width(text))
-    if len(converted) == len(text):
-        return converted
-    # OpenCC occasionally changes length (phrase tables); fall back to one
-    # character at a time so positions still line up with the original.
-    return "".join((c if len(c := to_simplified(to_half_width(ch))) == 1 else ch) for ch in text)
-
-
 @lru_cache(maxsize=4096)
 def prepare(text: str) -> PreparedText:
-    from pypinyin import lazy_pinyin
-
     simple = simplify(text)
-    positions = [i for i, ch in enumerate(simple) if not _skipped(ch)]
+    positions = [i for i, ch in enumerate(simple) if not is_punctuation_or_space(ch)]
     chars = "".join(simple[i].lower() for i in positions)
-    syllables: list[str] = [""] * len(chars)
-    # Pinyin of runs of Han characters together, so heteronyms read in context (不行 xing, 银行 hang).
-    for m in re.finditer(r"[\u3400-\u9fff\uf900-\ufaff]+", chars):
-        readings = lazy_pinyin(m.group(0))
-        if len(readings) != len(m.group(0)):  # characters pypinyin does not know come back grouped
-            readings = [lazy_pinyin(ch)[0] for ch in m.group(0)]
-        for k, syl in enumerate(readings):
-            syllables[m.start() + k] = syl
-    for k, ch in enumerate(chars):
-        if not syllables[k]:
-            syllables[k] = _DIGIT_READINGS.get(ch, ch)
+    # The spoken characters read together, so heteronyms read in context (不行 xing, 银行 hang).
+    sounds = syllables(chars)
     return PreparedText(
         text=text,
         chars=chars,
-        syllables="".join(_symbol(s) for s in syllables),
-        blurred="".join(_symbol(_blur(s)) for s in syllables),
+        syllables="".join(_symbol(s) for s in sounds),
+        blurred="".join(_symbol(_blur(s)) for s in sounds),
         positions=tuple(positions),
     )
 

@@ -29,7 +29,7 @@ from typing import Protocol, Sequence
 
 import yaml
 
-from ..asr.normalize import normalize_text
+from ..text import normalize_text, syllables
 
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 LEXICON_MODEL = "lexicon"
@@ -156,7 +156,7 @@ class Lexicon:
             word = normalize_text(str(word))
             if entries.get(word, _Entry("", 0)).kind != "word":
                 raise ValueError(f"pinyin_match: {word!r} is not a word of any tier")
-            pinyin_entries[_pinyin_key(word)] = word
+            pinyin_entries[syllables(word)] = word
 
         patterns = [(re.compile(p["regex"]), float(p["weight"]), str(p.get("note", ""))) for p in raw.get("patterns", [])]
         questions = raw.get("questions", {})
@@ -178,17 +178,6 @@ class Lexicon:
             max_len=max(len(w) for w in entries),
             source=source,
         )
-
-
-@lru_cache(maxsize=4096)
-def _char_pinyin(ch: str) -> str:
-    from pypinyin import Style, pinyin
-
-    return pinyin(ch, style=Style.NORMAL)[0][0] if "\u4e00" <= ch <= "\u9fff" else ch
-
-
-def _pinyin_key(text: str) -> tuple[str, ...]:
-    return tuple(_char_pinyin(ch) for ch in text)
 
 
 # --- the lexicon + rules model ------------------------------------------------------------------
@@ -233,7 +222,7 @@ class LexiconSentimentModel:
         for length in lex.pinyin_lengths:
             if length <= exact_len or i + length > len(clause):
                 continue
-            word = lex.pinyin_entries.get(_pinyin_key(clause[i : i + length]))
+            word = lex.pinyin_entries.get(syllables(clause)[i : i + length])  # the clause read in context
             if word is not None:
                 entry = lex.entries[word]
                 if entry.roles is None or role in entry.roles:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from ..asr.normalize import normalize_text
+from ..text import normalize_text
 from .sentiment_model import LABELS, LEXICON_MODEL, Lexicon, LexiconSentimentModel, SentimentScore, label_for
 
 # Label names models commonly use, mapped to ours; anything else needs `label_map`.

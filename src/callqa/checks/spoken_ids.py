@@ -11,30 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..asr.normalize import DIGIT_VALUES
-from .matching import PhraseList, find_phrases, simplify
+from ..text import DIGIT_CHARS as _DIGITS
+from ..text import SPOKEN_DIGITS, digit_sounding_like, simplify, syllable
+from .matching import PhraseList, find_phrases
 
-# Digit characters as read aloud: 幺 is how call centres say 1, 〇 is written for 0.
-_DIGITS = "".join(DIGIT_VALUES) + "0123456789"
 _PLACE_VALUES = "十百千"
 # A run of digits; single spaces, 、 or - may separate them (八 零 二 三, 80-23).
 _DIGIT_RUN = re.compile(f"[{_DIGITS}{_PLACE_VALUES}两](?:[ 、\\-]?[{_DIGITS}{_PLACE_VALUES}两])*")
 # Between 工号 and the digits: 是/为, a colon, a space (我的工号是：8023).
 _AFTER_MARKER = re.compile(r"[\s:：是为]{0,3}")
-# Toneless readings of the digits.
-_DIGIT_SOUNDS = {
-    "ling": "0", "yi": "1", "yao": "1", "er": "2", "san": "3", "si": "4",
-    "wu": "5", "liu": "6", "qi": "7", "ba": "8", "jiu": "9",
-}  # fmt: skip
-
-
-def sound_alike_digit(ch: str) -> str | None:
-    """The digit a non-digit Chinese character sounds like (期 -> 7), or None."""
-    if ch in _DIGITS or not "\u4e00" <= ch <= "\u9fff":
-        return None
-    from pypinyin import lazy_pinyin
-
-    return _DIGIT_SOUNDS.get(lazy_pinyin(ch)[0])
 
 
 def parse_id(run: str) -> str | None:
@@ -55,18 +40,15 @@ def parse_id(run: str) -> str | None:
             return None
     if "两" in run:
         return None  # 两 is a quantity word, never a digit read out one by one
-    digits = [DIGIT_VALUES.get(ch, ch) if ch in _DIGITS else sound_alike_digit(ch) for ch in run]
+    digits = [SPOKEN_DIGITS.get(ch, ch) if ch in _DIGITS else digit_sounding_like(ch) for ch in run]
     return None if None in digits else "".join(digits)
 
 
 def _leading_yao(simple: str, start: int) -> int:
     """幺 is how call centres say 1, and Whisper writes it 要/药/腰: a sound-alike
     of 幺 right before a digit run is its first digit, whatever the roster says."""
-    if start > 0 and sound_alike_digit(simple[start - 1]) == "1":
-        from pypinyin import lazy_pinyin
-
-        if lazy_pinyin(simple[start - 1]) == ["yao"]:
-            return start - 1
+    if start > 0 and digit_sounding_like(simple[start - 1]) == "1" and syllable(simple[start - 1]) == "yao":
+        return start - 1
     return start
 
 
@@ -76,9 +58,9 @@ def _grow(simple: str, start: int, end: int, want: int | None, floor: int = 0) -
     if not want:
         return start, end
     while len(parse_id(simple[start:end]) or "") < want:
-        if end < len(simple) and sound_alike_digit(simple[end]):
+        if end < len(simple) and digit_sounding_like(simple[end]):
             end += 1
-        elif start > floor and sound_alike_digit(simple[start - 1]):
+        elif start > floor and digit_sounding_like(simple[start - 1]):
             start -= 1
         else:
             break
@@ -124,7 +106,7 @@ def find_ids(
     for marker in find_phrases(text, markers):
         begin = _AFTER_MARKER.match(simple, marker.end).end()
         first_real = begin
-        while first_real < min(begin + 2, len(simple)) and sound_alike_digit(simple[first_real]):
+        while first_real < min(begin + 2, len(simple)) and digit_sounding_like(simple[first_real]):
             first_real += 1  # 工号要三五七: the run may open with sound-alikes
         run = _DIGIT_RUN.match(simple, first_real)
         if not run:

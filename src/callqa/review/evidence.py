@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..asr.normalize import normalize_text
+from ..text import normalize_text
 from ..checks.base import CheckResult, Finding
 from .store import Decision
 

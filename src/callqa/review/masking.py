@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 
-# Chinese numerals as read out digit by digit; 幺 is how call centres say 1.
+from ..text import SPOKEN_DIGITS
+
+# Digits as Whisper writes them: ASCII, full-width ０-９, or Chinese numerals read out digit by digit.
 _DIGIT_VALUES = {
     **{str(d): str(d) for d in range(10)},
-    **{chr(0xFF10 + d): str(d) for d in range(10)},  # full-width ０-９
-    "零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "三": "3", "四": "4",
-    "五": "5", "六": "6", "七": "7", "八": "8", "九": "9",
+    **{chr(0xFF10 + d): str(d) for d in range(10)},
+    **SPOKEN_DIGITS,
 }
 _DIGIT = "[" + "".join(re.escape(c) for c in _DIGIT_VALUES) + "]"
 # A run of digits with at most one space or hyphen between any two, and an

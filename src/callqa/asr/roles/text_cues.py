@@ -11,21 +11,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .data_files import load_sections
+from ...text import pinyin_key as _pinyin_key
+from ..data_files import load_sections
 
 __all__ = ["RolePhrases", "load_role_phrases", "text_role_evidence"]
 
-ROLE_PHRASES_FILE = Path(__file__).with_name("role_phrases.yaml")
+ROLE_PHRASES_FILE = Path(__file__).with_name("phrases.yaml")
 _MAX_COUNT_PER_PHRASE = 2
-
-
-@lru_cache(maxsize=4096)
-def _pinyin_key(text: str) -> str:
-    """Space-separated toneless pinyin, each syllable padded so that matches
-    fall on syllable boundaries."""
-    from pypinyin import Style, lazy_pinyin
-
-    return " " + " ".join(lazy_pinyin(text, style=Style.NORMAL)) + " "
 
 
 @dataclass(frozen=True)

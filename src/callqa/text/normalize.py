@@ -35,14 +35,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["normalize_text", "to_simplified", "to_half_width", "digits_to_arabic", "DIGIT_VALUES"]
+from .digits import DIGIT_CHARS as _DIGIT_CHARS
+from .digits import SPOKEN_DIGITS
 
-# 幺 is how call centres say 1 in IDs and phone numbers; 〇 appears in years.
-DIGIT_VALUES: dict[str, str] = {
-    "零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "三": "3", "四": "4",
-    "五": "5", "六": "6", "七": "7", "八": "8", "九": "9",
-}  # fmt: skip
-_DIGIT_CHARS = "".join(DIGIT_VALUES) + "0123456789"
+__all__ = ["normalize_text", "to_simplified", "to_half_width", "digits_to_arabic"]
+
 _PLACE_VALUE_CHARS = "十拾百佰千仟万萬亿億"
 
 _DIGIT_RUN = re.compile(f"[{_DIGIT_CHARS}]+")
@@ -112,7 +109,7 @@ def digits_to_arabic(text: str) -> str:
             return run
         if not after_id_word and after in _CLASSIFIERS:
             return run  # 四五六个人: an approximate count, not an ID
-        return "".join(DIGIT_VALUES.get(ch, ch) for ch in run)
+        return "".join(SPOKEN_DIGITS.get(ch, ch) for ch in run)
 
     return _DIGIT_RUN.sub(convert, text)
 

@@ -31,12 +31,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backends.base import AsrSegment, AsrWord
-from .filters import confidence_from_logprob, content_key
-from .normalize import normalize_text, to_half_width
-from .roles_text import text_role_evidence
-from .roles_voice import CallFrames, call_frames, cluster_voices, voice_vector
-from .transcript import Utterance
+from ...text import content_key, is_han, normalize_text, to_half_width
+from ..backends.base import AsrSegment, AsrWord
+from ..filters import confidence_from_logprob
+from ..transcript import Utterance
+from .pauses import UTTERANCE_PAUSE_S
+from .text_cues import text_role_evidence
+from .voice import CallFrames, call_frames, cluster_voices, voice_vector
 
 __all__ = ["mono_utterances", "split_into_pieces", "voice_features", "assign_roles", "Piece"]
 
@@ -46,9 +47,6 @@ _CLAUSE_MARKS = "，,、：:"
 _SPLIT_PAUSE_S = 0.5  # any pause this long
 _SPLIT_PAUSE_AFTER_CLAUSE_S = 0.2  # a shorter pause after a comma
 
-# A silence this long ends an utterance even inside one Whisper segment: checks
-# look for waits between utterances (请您稍等 ... silence ... 感谢您的耐心等待).
-LONG_PAUSE_S = 1.5
 _MIN_VOICED_S = 0.3  # seconds of speech frames; shorter pieces do not shape the voice clusters
 _FULL_WEIGHT_S = 0.5  # seconds of speech frames for full voice weight
 _TEXT_SCALE = 0.7  # phrase weights (log-odds points) to natural log-odds
@@ -98,7 +96,7 @@ def _split_words(words: list[AsrWord]) -> list[tuple[list[AsrWord], str]]:
             if pause_from is None:
                 pause_from = w.start
             continue
-        if text[:1].isspace() and current and _is_cjk(current[-1].word.rstrip()[-1:]):
+        if text[:1].isspace() and current and is_han(current[-1].word.rstrip()[-1:]):
             mark += "，"  # Whisper sometimes writes a space where a comma belongs (你好 我想…)
         if current and any(content_key(x.word) for x in current):
             pause = w.start - (pause_from if pause_from is not None else current[-1].end)
@@ -112,10 +110,6 @@ def _split_words(words: list[AsrWord]) -> list[tuple[list[AsrWord], str]]:
         groups.append((current, ""))
     # Each group's cue is the boundary before it; the first follows the segment start.
     return [(g, cue) for (g, _), cue in zip(groups, ["segment"] + [c for _, c in groups[:-1]])]
-
-
-def _is_cjk(ch: str) -> bool:
-    return bool(ch) and "\u4e00" <= ch <= "\u9fff"
 
 
 def _trailing_mark(text: str) -> str:
@@ -263,7 +257,7 @@ def mono_utterances(segments: list[AsrSegment], audio: np.ndarray, sample_rate: 
     ``segments`` are Whisper segments after drop_hallucinations; ``audio`` the
     mono float32 samples they were transcribed from. Consecutive pieces of one
     segment with the same role form one utterance, unless a silence of
-    LONG_PAUSE_S or more lies between them.
+    UTTERANCE_PAUSE_S or more lies between them.
     """
     pieces = split_into_pieces(segments)
     if not pieces:
@@ -280,7 +274,7 @@ def mono_utterances(segments: list[AsrSegment], audio: np.ndarray, sample_rate: 
         role = "agent" if p.p_agent > 0.5 else "customer"
         confidence = min(max(p.p_agent, 1 - p.p_agent), _MAX_ROLE_CONFIDENCE)
         prev = utterances[-1] if utterances else None
-        if prev is not None and last_segment == p.segment and prev.role == role and p.start - prev.end < LONG_PAUSE_S:
+        if prev is not None and last_segment == p.segment and prev.role == role and p.start - prev.end < UTTERANCE_PAUSE_S:
             prev.end = p.end
             prev.raw_text = (prev.raw_text + p.raw).strip()
             prev.text = normalize_text(prev.raw_text)

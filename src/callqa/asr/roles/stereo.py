@@ -1,31 +1,21 @@
-"""Speaker roles: who said each utterance, agent or customer.
+"""Roles on a stereo recording: one party per channel, as the manifest's layout says.
 
-Stereo recordings carry one party per channel, so the manifest's layout says
-who is who (``role_confidence`` 1.0). Mono recordings are handled in
-roles_mono.py from voices and words.
+``role_confidence`` is 1.0: the layout is the user's statement. The words can
+still contradict it (``layout_doubt``), which a caller reports.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
-from .backends.base import AsrSegment, AsrWord
-from .filters import confidence_from_logprob, content_key
-from .normalize import normalize_text
-from .roles_mono import LONG_PAUSE_S, mono_utterances
-from .roles_text import text_role_evidence
-from .transcript import CHANNEL_LAYOUTS, ROLES, Utterance
+from ...text import content_key, normalize_text
+from ..backends.base import AsrSegment
+from ..filters import confidence_from_logprob
+from ..transcript import CHANNEL_LAYOUTS, ROLES, Utterance
+from .pauses import TURN_PAUSE_S, split_at_pauses
+from .text_cues import text_role_evidence
 
-__all__ = [
-    "stereo_utterances",
-    "mono_utterances",
-    "layout_roles",
-    "layout_doubt",
-    "channel_agent_evidence",
-    "utterance_from_segment",
-    "split_at_long_pauses",
-]
+__all__ = ["stereo_utterances", "layout_roles", "layout_doubt", "channel_agent_evidence", "utterance_from_segment"]
 
 log = logging.getLogger(__name__)
 
@@ -62,36 +52,6 @@ def utterance_from_segment(seg: AsrSegment, role: str, channel: int | None, role
         role_confidence=role_confidence,
         channel=channel,
     )
-
-
-def split_at_long_pauses(seg: AsrSegment, min_pause_s: float = LONG_PAUSE_S) -> list[AsrSegment]:
-    """A segment cut where its words leave a silence of ``min_pause_s`` or more.
-
-    Whisper can keep one segment across the silence of an agent looking
-    something up; checks need that silence between two utterances. Punctuation
-    Whisper writes as a word of its own spans the pause, so it counts as silence.
-    Segments without word times are returned whole.
-    """
-    if not seg.words:
-        return [seg]
-    groups: list[list[AsrWord]] = [[]]
-    last_end = None
-    for w in seg.words:
-        is_content = bool(content_key(w.word))
-        if is_content and last_end is not None and w.start - last_end >= min_pause_s and groups[-1]:
-            groups.append([])
-        groups[-1].append(w)
-        if is_content:
-            last_end = w.end
-    if len(groups) == 1:
-        return [seg]
-    pieces = []
-    for g in groups:
-        content = [w for w in g if content_key(w.word)]
-        text = "".join(w.word for w in g).strip()
-        if content:
-            pieces.append(replace(seg, start=content[0].start, end=content[-1].end, text=text, words=g))
-    return pieces
 
 
 def _overlap_share(a: Utterance, b: Utterance) -> float:
@@ -158,7 +118,7 @@ def stereo_utterances(per_channel: dict[int, list[AsrSegment]], layout: str) -> 
     ('agent,customer': channel 0 is the agent). Channels the layout does not
     name are an error, not a guess. Segments with no words left after
     normalization are skipped, a segment is cut where its words leave a
-    silence of LONG_PAUSE_S or more, and an echo of one channel's speech on
+    silence of TURN_PAUSE_S or more (pauses.py), and an echo of one channel's speech on
     the other is kept once (the copy Whisper was surer of). When the words say
     the layout is swapped, a warning is logged (layout_doubt, which a caller
     can also record) but the layout is followed: it is the user's statement.
@@ -172,8 +132,7 @@ def stereo_utterances(per_channel: dict[int, list[AsrSegment]], layout: str) -> 
     utterances = [
         utterance_from_segment(seg, roles[channel], channel)
         for channel, segments in per_channel.items()
-        for whole in segments
-        for seg in split_at_long_pauses(whole)
+        for seg in split_at_pauses(segments, TURN_PAUSE_S)
         if content_key(seg.text)
     ]
     utterances.sort(key=lambda u: (u.start, u.end, u.channel))
