@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-from callqa.checks.sentiment_model import LABELS, load_model
+from callqa.checks.sentiment_models import LABELS, load_model
 
 SPLITS = ("dev", "heldout", "heldout2", "heldout3")
 LABELLED = Path(__file__).resolve().parent.parent / "tests" / "data" / "sentiment_labelled.csv"

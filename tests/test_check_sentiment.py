@@ -10,8 +10,8 @@ import pytest
 
 from callqa.asr.transcript import Transcript, Utterance
 from callqa.checks.base import CallContext
-from callqa.checks.sentiment import SentimentCheck, SentimentConfig
-from callqa.checks.sentiment_model import LABELS, Lexicon, LexiconSentimentModel, load_model
+from callqa.checks.rules.sentiment import SentimentCheck, SentimentConfig
+from callqa.checks.sentiment_models import LABELS, Lexicon, LexiconSentimentModel, load_model
 
 LABELLED = Path(__file__).parent / "data" / "sentiment_labelled.csv"
 LEXICON = Path(__file__).parent.parent / "src" / "callqa" / "checks" / "data" / "sentiment_lexicon.yaml"
@@ -288,22 +288,3 @@ def test_check_runs_with_a_transformers_model(tiny_model_dir):
         assert finding.detail.startswith(("negative", "agent negative"))
         assert result.extra["utterances"][finding.utterance]["label"] == "negative"
 
-
-def docstring_examples() -> list[list[tuple[str, str]]]:
-    """The transcript excerpts of the check's docstring, in order (anti-pattern, best practice)."""
-    blocks, current = [], None
-    for line in SentimentCheck.__doc__.splitlines():
-        line = line.strip()
-        if line.startswith(".. code-block::"):
-            current = []
-            blocks.append(current)
-        elif current is not None and line.split(":")[0] in ("agent", "customer"):
-            role, text = line.split(":", 1)
-            current.append((role, text.strip()))
-    return blocks
-
-
-def test_docstring_anti_pattern_fails_and_best_practice_passes():
-    anti_pattern, best_practice = docstring_examples()
-    assert run(transcript(*anti_pattern)).passed is False
-    assert run(transcript(*best_practice)).passed is True

@@ -10,11 +10,10 @@ from typer.testing import CliRunner
 
 from callqa.asr.transcript import Transcript, Utterance
 from callqa.checks.base import CallContext, CheckResult
-from callqa.checks.registry import CHECKS, load_checks, run_checks
+from callqa.checks.registry import CHECKS, run_checks
 from callqa.cli import app
 from callqa.scoring.scorecard import ScorecardError, default_scorecard_text, load_scorecard
 
-MY_CHECKS = ("greeting", "employee_id", "standard_phrasing", "banned_phrases", "closing")
 
 
 def write(tmp_path, text: str):
@@ -25,7 +24,7 @@ def write(tmp_path, text: str):
 
 def test_default_scorecard_loads_in_order_with_the_penalty_table():
     card = load_scorecard(None)
-    assert list(card.checks) == [*MY_CHECKS, "sentiment"]
+    assert list(card.checks) == list(CHECKS)
     assert card.flag_below == 80
     assert card.checks["employee_id"].deduction == 5  # 未按客服规范报工号，一次扣5分
     assert card.checks["banned_phrases"].deduction == 10  # 不当言词 per occurrence
@@ -34,11 +33,11 @@ def test_default_scorecard_loads_in_order_with_the_penalty_table():
     assert card.text == default_scorecard_text()
 
 
-@pytest.mark.parametrize("check_id", MY_CHECKS)
+@pytest.mark.parametrize("check_id", list(CHECKS))
 def test_config_class_defaults_equal_the_packaged_toml(check_id):
     # Two places hold the defaults; this keeps them from drifting apart.
     section = tomllib.loads(default_scorecard_text())["checks"][check_id]
-    defaults = load_checks()[check_id].config_class()
+    defaults = CHECKS[check_id].config_class()
     for key, value in section.items():
         assert getattr(defaults, key) == value, key
     toml_keys = {f.name for f in dataclasses.fields(defaults) if f.metadata.get("toml", True)}
@@ -144,3 +143,11 @@ def test_a_checks_own_validation_error_names_its_key(tmp_path):
     with pytest.raises(ScorecardError) as info:
         load_scorecard(bad)
     assert "checks.sentiment.negative_threshold" in str(info.value)
+
+
+def test_scorecard_checks_lists_every_registered_check_with_its_description():
+    result = CliRunner().invoke(app, ["scorecard", "checks"], terminal_width=300)
+    assert result.exit_code == 0, result.output
+    for cls in CHECKS.values():
+        assert cls.id in result.output and cls.name_zh in result.output
+        assert cls.description.split()[0] in result.output

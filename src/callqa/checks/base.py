@@ -110,7 +110,8 @@ class Check:
     """
 
     id: ClassVar[str]
-    name: ClassVar[str]
+    name: ClassVar[str]  # in English
+    name_zh: ClassVar[str]  # the name QA staff use (报工号)
     description: ClassVar[str]
     config_class: ClassVar[type[CheckConfig]] = CheckConfig
 

@@ -62,3 +62,18 @@ def show() -> None:
     from ..scoring.scorecard import default_scorecard_text
 
     typer.echo(default_scorecard_text(), nl=False)
+
+
+@scorecard_app.command("checks")
+def list_checks() -> None:
+    """List the checks a scorecard can configure: id, name, what each one checks, its default deduction."""
+    from ..checks.registry import REGISTERED
+
+    table = Table(title="Checks (sections [checks.<id>] of a scorecard)", title_justify="left")
+    for column in ("id", "name", "passes when", "deduction", "critical"):
+        table.add_column(column, justify="right" if column == "deduction" else "left", overflow="fold")
+    for cls in REGISTERED:
+        defaults = cls.config_class()
+        table.add_row(cls.id, f"{cls.name_zh} {cls.name}", cls.description, f"{defaults.deduction:g}",
+                      "yes" if defaults.critical else "no")
+    Console().print(table)

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CHECK_COLUMNS = ("greeting", "employee_id", "standard_phrasing", "banned_phrases", "closing", "sentiment")
+from ..checks.registry import CHECKS
+
+CHECK_COLUMNS = tuple(CHECKS)  # a labels column per registered check
 VERDICTS = ("pass", "fail", "na")
 STATUSES = ("ok", "missing", "mismatch")
 BOOLEANS = {"true": True, "false": False}

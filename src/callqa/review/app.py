@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from ..checks.registry import check_label
 from ..reports.db import DB_FILENAME, open_db
 from .exports import ReportRefresher
 from .masking import mask_sensitive
@@ -150,7 +151,7 @@ def create_app(
     app.jinja_env.filters["mask"] = lambda text: mask_sensitive(text) if app.config["CALLQA_MASK"] else text
     app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["points"] = points
-    app.jinja_env.globals["check_names"] = CHECK_NAMES
+    app.jinja_env.globals["check_label"] = check_label
 
     from .views import bp
 
@@ -186,14 +187,3 @@ def clock(seconds: float | None) -> str:
 
 def points(value: float | None) -> str:
     return "—" if value is None else f"{value:g}"
-
-
-# Display names for the default checks; unknown ids are shown as they are.
-CHECK_NAMES = {
-    "greeting": "开场问候 Greeting",
-    "employee_id": "报工号 Employee ID",
-    "standard_phrasing": "规范用语 Standard phrasing",
-    "banned_phrases": "禁用语 Banned phrases",
-    "closing": "结束语 Closing",
-    "sentiment": "情绪 Sentiment",
-}

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..checks.base import CheckConfig
 from ..checks.matching import MatchSettings, expand_phrase
-from ..checks.registry import load_checks
+from ..checks.registry import CHECKS
 
 __all__ = ["Scorecard", "ScorecardError", "load_scorecard", "parse_scorecard", "default_scorecard_text"]
 
@@ -90,7 +90,7 @@ def parse_scorecard(
 ) -> Scorecard:
     """Build a scorecard from parsed TOML, layered over ``base`` when given."""
     errors: list[str] = []
-    checks = load_checks()
+    checks = CHECKS
 
     for key in data:
         if key not in _TOP_LEVEL_KEYS:

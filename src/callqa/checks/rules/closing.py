@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..asr.transcript import Transcript
-from .base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
-from .matching import PhraseCheckConfig, compile_phrases, match_utterance, split_deduction, utterance_finding
-from .registry import register
+from ...asr.transcript import Transcript
+from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
+from ..matching import PhraseCheckConfig, compile_phrases, match_utterance, split_deduction, utterance_finding
 
 
 @dataclass
@@ -38,7 +37,6 @@ class ClosingConfig(PhraseCheckConfig):
     )
 
 
-@register
 class ClosingCheck(Check):
     """Before the call ends the agent asks whether there is anything else,
     and closes courteously.
@@ -62,6 +60,7 @@ class ClosingCheck(Check):
     """
 
     id = "closing"
+    name_zh = "结束语"
     name = "Courteous closing"
     description = "Before the call ends the agent asks if anything else is needed and closes courteously (感谢您的来电, 再见)."
     config_class = ClosingConfig

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..asr.transcript import Transcript
-from .base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
-from .matching import MatchSettings, PhraseCheckConfig, compile_phrases, utterance_finding
-from .registry import register
-from .spoken_ids import StatedId, find_ids, parse_id
+from ...asr.transcript import Transcript
+from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
+from ..matching import MatchSettings, PhraseCheckConfig, compile_phrases, utterance_finding
+from ..spoken_ids import StatedId, find_ids, parse_id
 
 @dataclass
 class EmployeeIdConfig(PhraseCheckConfig):
@@ -47,7 +46,6 @@ def _one_digit_lost_or_added(heard: str, expected: str) -> bool:
     return abs(len(heard) - len(expected)) == 1 and Levenshtein.distance(heard, expected) == 1
 
 
-@register
 class EmployeeIdCheck(Check):
     """In the opening the agent states an employee ID, and it is their own.
 
@@ -72,6 +70,7 @@ class EmployeeIdCheck(Check):
     """
 
     id = "employee_id"
+    name_zh = "报工号"
     name = "Employee ID stated"
     description = "In the first seconds of the call the agent states their employee ID (工号八零二三)."
     config_class = EmployeeIdConfig

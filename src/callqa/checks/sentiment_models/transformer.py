@@ -1,6 +1,6 @@
 """A transformers text-classification model, loaded offline from a local
-directory, as an alternative to the lexicon model (see sentiment_model.py for
-the lookup order). torch and transformers are imported only when one is used.
+directory, as an alternative to the lexicon model (loader.py says where it is
+looked for). torch and transformers are imported only when one is used.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from ..text import normalize_text
-from .sentiment_model import LABELS, LEXICON_MODEL, Lexicon, LexiconSentimentModel, SentimentScore, label_for
+from ...text import normalize_text
+from .lexicon import LABELS, Lexicon, LexiconSentimentModel, SentimentScore, label_for
 
 # Label names models commonly use, mapped to ours; anything else needs `label_map`.
 _KNOWN_LABELS = {
@@ -96,28 +96,3 @@ class TransformersSentimentModel:
             drivers = self.lexicon_model.classify_one(text, role).drivers
             out.append(SentimentScore(label, score, drivers))
         return out
-
-
-def _models_dir() -> Path:
-    from ..asr.models import models_dir
-
-    return models_dir()
-
-
-def _is_classifier_dir(path: Path) -> bool:
-    return path.is_dir() and (path / "config.json").is_file()
-
-
-def resolve_model_dir(spec: str) -> Path:
-    """Where a sentiment model named in the scorecard lives (see the module doc for the order)."""
-    candidates = [Path(spec).expanduser(), _models_dir() / spec]
-    for path in candidates:
-        if _is_classifier_dir(path):
-            return path
-    root = _models_dir()
-    found = sorted(p.name for p in root.iterdir() if _is_classifier_dir(p)) if root.is_dir() else []
-    raise RuntimeError(
-        f"sentiment model {spec!r} not found (looked for a directory with config.json at "
-        f"{', '.join(str(c) for c in candidates)}); valid: {', '.join([LEXICON_MODEL, *found])}")
-
-

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..asr.transcript import Transcript
-from .base import NO_AGENT_SPEECH, CallContext, Check, CheckResult, Finding
-from .matching import (
+from ...asr.transcript import Transcript
+from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult, Finding
+from ..matching import (
     PhraseCheckConfig,
     compile_phrases,
     match_utterance,
     split_deduction,
     utterance_finding,
 )
-from .registry import register
 
 
 @dataclass
@@ -116,7 +115,6 @@ def _asks_question(text: str) -> bool:
     return text.endswith(("?", "？", "吗", "呢"))
 
 
-@register
 class StandardPhrasingCheck(Check):
     """Around a wait the agent asks the customer to hold and thanks them
     afterwards; after a complaint the agent apologizes before resolving.
@@ -155,6 +153,7 @@ class StandardPhrasingCheck(Check):
     """
 
     id = "standard_phrasing"
+    name_zh = "规范用语"
     name = "Standard phrasing"
     description = (
         "The agent asks before a wait and thanks after it (请您稍等 / 感谢您的耐心等待), and apologizes after a complaint."

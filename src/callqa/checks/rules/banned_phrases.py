@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..asr.transcript import Transcript
-from .base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
-from .matching import (
+from ...asr.transcript import Transcript
+from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
+from ..matching import (
     PhraseCheckConfig,
     compile_phrases,
     find_phrases,
@@ -15,7 +15,6 @@ from .matching import (
     match_utterance,
     utterance_finding,
 )
-from .registry import register
 
 
 @dataclass
@@ -60,7 +59,6 @@ def _sentence_from(text: str, start: int) -> str:
     return text[start : end.end() if end else len(text)]
 
 
-@register
 class BannedPhrasesCheck(Check):
     """The agent does not use the wording the service standard bans.
 
@@ -84,6 +82,7 @@ class BannedPhrasesCheck(Check):
     """
 
     id = "banned_phrases"
+    name_zh = "禁用语"
     name = "No banned phrases"
     description = "The agent never says a banned phrase (不行, 不知道, 不可以); polite forms are excepted."
     config_class = BannedPhrasesConfig

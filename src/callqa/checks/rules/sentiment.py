@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..asr.transcript import Transcript
-from .base import CallContext, Check, CheckResult, Finding
-from .matching import PhraseCheckConfig, split_deduction, utterance_finding
-from .registry import register
-from .sentiment_model import LEXICON_MODEL, SentimentModel, SentimentScore, label_for, load_model
-from .sentiment_transformers import parse_label_map, resolve_model_dir
+from ...asr.transcript import Transcript
+from ..base import CallContext, Check, CheckResult, Finding
+from ..matching import PhraseCheckConfig, split_deduction, utterance_finding
+from ..sentiment_models import LEXICON_MODEL, SentimentModel, SentimentScore, label_for, load_model, parse_label_map
+from ..sentiment_models import resolve_model_dir
 
 
 @dataclass
@@ -49,7 +48,6 @@ class SentimentConfig(PhraseCheckConfig):
         return -self.negative_threshold, self.positive_threshold
 
 
-@register
 class SentimentCheck(Check):
     """The customer does not leave the call upset, and the agent stays civil.
 
@@ -84,6 +82,7 @@ class SentimentCheck(Check):
     """
 
     id = "sentiment"
+    name_zh = "客户情绪"
     name = "Customer and agent sentiment"
     description = "Flags calls whose customer is negative overall or at the end, with the words that show it."
     config_class = SentimentConfig

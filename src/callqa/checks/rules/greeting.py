@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..asr.transcript import Transcript
-from .base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
-from .matching import PhraseCheckConfig, compile_phrases, match_utterance, utterance_finding
-from .registry import register
+from ...asr.transcript import Transcript
+from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
+from ..matching import PhraseCheckConfig, compile_phrases, match_utterance, utterance_finding
 
 
 @dataclass
@@ -26,7 +25,6 @@ class GreetingConfig(PhraseCheckConfig):
     window_utterances: int = 1  # how many of the agent's first utterances may hold the greeting
 
 
-@register
 class GreetingCheck(Check):
     """The agent's first utterance greets the caller courteously.
 
@@ -50,6 +48,7 @@ class GreetingCheck(Check):
     """
 
     id = "greeting"
+    name_zh = "开场问候"
     name = "Courteous greeting"
     description = "The agent's first utterance greets the customer (您好, 欢迎致电 ...)."
     config_class = GreetingConfig

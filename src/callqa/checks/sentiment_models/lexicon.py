@@ -1,20 +1,7 @@
-"""Sentiment classifiers for call utterances: an offline lexicon model (the
-default) and a pluggable transformers text-classification model.
+"""The offline lexicon + rules sentiment model (the default), and the types every sentiment model returns.
 
-Both return, per utterance, a label (negative / neutral / positive), a score
-in [-1, 1] and the words that drove it, so a finding can say *why*.
-
-Model lookup (``load_model(spec)``), first match wins:
-
-1. ``""`` or ``"lexicon"``: the lexicon + rules model over
-   ``data/sentiment_lexicon.yaml`` (or the lexicon file given). No download.
-2. ``spec`` as a path (absolute, or relative to the working directory) to a
-   directory holding a transformers sequence-classification model and tokenizer.
-3. ``spec`` as a name under the models directory (``$CALLQA_MODELS_DIR``,
-   default ``./models``).
-
-A transformers model gives the label and score; the driving words still come
-from the lexicon (a classifier has no words to point at), and say so.
+Per utterance: a label (negative / neutral / positive), a score in [-1, 1]
+and the words that drove it, so a finding can say *why*.
 """
 
 from __future__ import annotations
@@ -22,14 +9,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Protocol, Sequence
 
 import yaml
 
-from ..text import normalize_text, syllables
+from ...text import normalize_text, syllables
 
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 LEXICON_MODEL = "lexicon"
@@ -305,16 +291,3 @@ def _clauses(text: str) -> list[tuple[int, str]]:
     if pos < len(text):
         out.append((pos, text[pos:]))
     return out
-
-
-@lru_cache(maxsize=8)
-def load_model(spec: str = "", lexicon_path: str = "", label_map: tuple[str, ...] = (),
-               negative_below: float = -0.25, positive_above: float = 0.25) -> SentimentModel:
-    """The sentiment model a scorecard asks for; loaded once per process."""
-    lexicon = Lexicon.load(lexicon_path or None)
-    if spec in ("", LEXICON_MODEL):
-        return LexiconSentimentModel(lexicon, negative_below, positive_above)
-    from .sentiment_transformers import TransformersSentimentModel, parse_label_map, resolve_model_dir
-
-    return TransformersSentimentModel(resolve_model_dir(spec), parse_label_map(label_map), lexicon,
-                                      negative_below, positive_above)
