@@ -69,9 +69,10 @@ def list_checks() -> None:
     """List the checks a scorecard can configure: id, name, what each one checks, its default deduction."""
     from ..checks.registry import REGISTERED
 
-    table = Table(title="Checks (sections [checks.<id>] of a scorecard)", title_justify="left")
+    table = Table(title="Checks (sections \\[checks.<id>] of a scorecard)", title_justify="left")
     for column in ("id", "name", "passes when", "deduction", "critical"):
-        table.add_column(column, justify="right" if column == "deduction" else "left", overflow="fold")
+        table.add_column(column, justify="right" if column == "deduction" else "left", overflow="fold",
+                         no_wrap=column == "id")
     for cls in REGISTERED:
         defaults = cls.config_class()
         table.add_row(cls.id, f"{cls.name_zh} {cls.name}", cls.description, f"{defaults.deduction:g}",
