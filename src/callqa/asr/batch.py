@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..audio.decode import AudioDecodeError, file_sha256
+from ..errors import UnavailableError
+from ..files import atomic_write
 from .backends.base import AsrBackend
 from .cache import TranscriptCache, cache_key, default_cache_dir
 from .models import ModelRef
@@ -53,7 +55,7 @@ WORKER_CRASHED = "WorkerCrashed"
 _CRASH_RETRIES = 1
 
 
-class BackendUnavailableError(RuntimeError):
+class BackendUnavailableError(UnavailableError):
     """The ASR backend could not load: no call can succeed, so the batch stops."""
 
 
@@ -131,7 +133,7 @@ def _run_in_worker(job: _Job) -> _Outcome:
 # --- out_dir bookkeeping -----------------------------------------------------
 
 
-class OutputBusyError(RuntimeError):
+class OutputBusyError(UnavailableError):
     """Another batch is writing to the same output directory."""
 
 
@@ -170,9 +172,7 @@ class _Output:
                 except (ValueError, KeyError, TypeError):
                     continue  # a line cut short by a kill
             # Compact: one line per call, written atomically.
-            tmp = self.index_path.with_suffix(".tmp")
-            tmp.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries.values()), encoding="utf-8")
-            tmp.replace(self.index_path)
+            atomic_write(self.index_path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries.values()))
         return entries
 
     def key(self, call: CallInput, audio_sha256: str) -> str:
@@ -215,9 +215,7 @@ class _Output:
             self._append_index(self._entry(call, key, "ok"))
             return TranscriptionResult(call, outcome.transcript)
         error = {"call_id": call.call_id, "file": call.file, "error_type": outcome.error_type, "message": outcome.message}
-        tmp = error_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(error, ensure_ascii=False, indent=1), encoding="utf-8")
-        tmp.replace(error_path)
+        atomic_write(error_path, json.dumps(error, ensure_ascii=False, indent=1))
         transcript_path.unlink(missing_ok=True)  # made from audio that is no longer what this call points to
         self._append_index(self._entry(call, None, "error"))
         return TranscriptionResult(call, None, outcome.message)

@@ -23,11 +23,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..files import atomic_write
 from .backends.base import AsrSegment, AsrWord
 from .models import ModelRef, cache_dir
 from .options import AsrOptions
@@ -112,7 +112,5 @@ class TranscriptCache:
         path = self.path_for(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         # A unique temporary name: two worker processes may store the same key at once.
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(recognition.to_dict(), ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(path, json.dumps(recognition.to_dict(), ensure_ascii=False))
         return path

@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..files import atomic_path, atomic_write
 from .models import ModelRef, file_lock, converted_dir
 
 SUPPORTED_BINARY_VERSION = 6
@@ -293,12 +293,8 @@ def convert_ct2_to_openai(ct2_dir: Path, out_pt: Path) -> Path:
         )
     out_pt = Path(out_pt)
     out_pt.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_pt.with_name(f".{out_pt.name}.tmp-{os.getpid()}")
-    try:
+    with atomic_path(out_pt) as tmp:
         torch.save(checkpoint, tmp)
-        tmp.replace(out_pt)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out_pt
 
 
@@ -327,8 +323,8 @@ def openai_checkpoint_for(ref: ModelRef) -> Path:
         return out
     with file_lock(out.with_name(f".{out.name}.lock")):
         if not fresh():
-            for stale in out.parent.glob(f".{out.name}.tmp-*"):  # left by a killed process; we hold the lock
+            for stale in out.parent.glob(f".{out.name}.*.tmp"):  # left by a killed process; we hold the lock
                 stale.unlink(missing_ok=True)
             convert_ct2_to_openai(ref.path, out)
-            stamp_path.write_text(json.dumps(stamp, indent=1), encoding="utf-8")
+            atomic_write(stamp_path, json.dumps(stamp, indent=1))
     return out

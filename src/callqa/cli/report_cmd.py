@@ -7,24 +7,21 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from . import app
+from .app import command, fail
 
 
-@app.command("report")
+@command("report")
 def report_command(
-    out: Path = typer.Argument(..., help="A directory written by `callqa score` (holds callqa.sqlite)."),
+    out: Path = typer.Argument(..., metavar="DIR", help="A directory written by `callqa score` (holds callqa.sqlite)."),
 ) -> None:
     """Regenerate agents.csv, flagged.csv and reviewed.csv, with reviewers' decisions applied."""
     from ..reports.db import db_path, open_db
     from ..reports.tables import write_reports
-    from .score_cmd import USAGE_ERROR, print_summary
+    from .score_cmd import print_summary
 
     database = db_path(out)
     if not database.is_file():
-        Console(stderr=True, soft_wrap=True).print(
-            f"[bold red]error:[/] {database} not found; run `callqa score ... --out {out}` first", highlight=False
-        )
-        raise typer.Exit(USAGE_ERROR)
+        raise fail(f"{database} not found; run `callqa score ... --out {out}` first")
     conn = open_db(database)
     try:
         reports = write_reports(conn, out)

@@ -10,16 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import app
+from ..errors import EXIT_FAILED
+from .app import command, warn
 
-USAGE_ERROR = 2  # bad roster, scorecard, manifest or option
-GATE_FAILED = 1  # --fail-under: a call scored below the bar or was not scored; or the model failed to load
 FLAGGED_SHOWN = 10
-
-
-def _usage_error(console: Console, message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(USAGE_ERROR)
 
 
 def _fmt(value: object, digits: int = 1) -> str:
@@ -60,109 +54,102 @@ def print_summary(console: Console, conn: sqlite3.Connection, out_dir: Path, fil
     console.print(f"Results in {out_dir}/: " + ", ".join(p.name for p in files), highlight=False)
 
 
-@app.command("score")
+@command("score")
 def score_command(
-    input: Path = typer.Argument(..., help="A directory of recordings, a manifest CSV, or one recording."),
-    roster: Path = typer.Option(..., "--roster", help="CSV with agent_id,name,employee_id."),
-    out: Path = typer.Option(..., "--out", help="Output directory (created; re-scoring updates it)."),
-    scorecard: Path | None = typer.Option(None, "--scorecard", help="Scorecard TOML (default: the built-in one)."),
+    input: Path = typer.Argument(..., metavar="INPUT", help="A directory of recordings, a manifest CSV, or one recording."),
+    roster: Path = typer.Option(..., "--roster", metavar="CSV", help="CSV with agent_id,name,employee_id."),
+    out: Path = typer.Option(..., "--out", metavar="DIR", help="Output directory (created; re-scoring updates it)."),
+    scorecard: Path | None = typer.Option(None, "--scorecard", metavar="TOML", help="Scorecard TOML (default: the built-in one)."),
     fail_under: float | None = typer.Option(
-        None, "--fail-under", min=0, max=100,
-        help="Exit 1 when any call scores below N or could not be scored (scores after reviewers' decisions).",
+        None, "--fail-under", min=0, max=100, metavar="SCORE",
+        help="Exit 1 when any call scores below SCORE or could not be scored (scores after reviewers' decisions).",
     ),  # fmt: skip
-    workers: int = typer.Option(1, "--workers", min=1, help="Parallel transcription processes."),
-    backend: str | None = typer.Option(None, "--backend", help="faster-whisper (default) or openai-whisper."),
-    model: str | None = typer.Option(None, "--model", help="A model name from `callqa models`, or a path."),
+    workers: int = typer.Option(1, "--workers", min=1, metavar="N", help="Parallel transcription processes."),
+    backend: str | None = typer.Option(None, "--backend", metavar="NAME", help="faster-whisper (default) or openai-whisper."),
+    model: str | None = typer.Option(None, "--model", metavar="NAME", help="A model name from `callqa models`, or a path."),
     prompt: str | None = typer.Option(
-        None, "--prompt", help="Initial prompt biasing recognition toward your service phrasing (default: generic)."
+        None, "--prompt", metavar="TEXT", help="Initial prompt biasing recognition toward your service phrasing (default: generic)."
     ),
     hotword: list[str] | None = typer.Option(
-        None, "--hotword", help="A word to bias recognition toward, e.g. the company's name. Repeatable."
+        None, "--hotword", metavar="WORD", help="A word to bias recognition toward, e.g. the company's name. Repeatable."
     ),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Skip the shared transcript cache (DIR/transcripts of the same audio is still reused)."
     ),
 ) -> None:
-    """Score every call: transcripts, checks with evidence, per-agent results and flagged calls."""
+    """Score every call: transcripts, checks with evidence, per-agent results and flagged calls.
+
+    Exit status: 0 scored; 1 --fail-under missed (a call that could not be scored fails it too);
+    2 usage error (bad roster, manifest, scorecard key, model name); 3 the model does not load or
+    DIR is in use by another batch; 130 interrupted (run the same command again to resume).
+    """
     from ..asr.batch import transcribe_batch
     from ..asr.options import AsrOptions
-    from ..audio.inputs import input_root, read_inputs
+    from ..audio.inputs import read_inputs
+    from ..scoring.roster import load_roster
+    from ..scoring.scorecard import load_scorecard
+
+    agents = load_roster(roster)
+    card = load_scorecard(scorecard)
+    options = AsrOptions.build(
+        backend=backend, model=model, initial_prompt=prompt, hotwords=tuple(hotword) if hotword else None
+    )
+    calls = read_inputs(input)
+    unknown = sorted({c.agent_id for c in calls if c.agent_id and c.agent_id not in agents})
+    if unknown:
+        warn(f"agent(s) not in {roster.name}: {', '.join(unknown)}; their employee ID cannot be verified")
+    out.mkdir(parents=True, exist_ok=True)
+    results = transcribe_batch(calls, options, out, workers=workers, use_cache=not no_cache, progress=True)
+    _write_and_report(input, out, results, card, agents, fail_under)
+
+
+def _write_and_report(input: Path, out: Path, results: list, card, agents, fail_under: float | None) -> None:
+    """Score the transcribed calls, write calls.jsonl, the database and the CSVs, print the summary, gate."""
+    from ..audio.inputs import input_root
     from ..reports.db import db_path, open_db, save_calls
     from ..reports.jsonl import CALLS_FILENAME, write_calls_jsonl
     from ..reports.tables import write_reports
-    from ..scoring.roster import RosterError, load_roster
     from ..scoring.score import score_call
-    from ..scoring.scorecard import ScorecardError, load_scorecard
 
     console = Console()
-    errors = Console(stderr=True, soft_wrap=True)
-    try:
-        agents = load_roster(roster)
-    except RosterError as e:
-        raise _usage_error(errors, str(e)) from None
-    try:
-        card = load_scorecard(scorecard)
-    except ScorecardError as e:  # the message names the file and the key
-        raise _usage_error(errors, str(e)) from None
-    try:
-        options = AsrOptions.build(
-            backend=backend, model=model, initial_prompt=prompt, hotwords=tuple(hotword) if hotword else None
-        )
-    except ValueError as e:
-        raise _usage_error(errors, str(e)) from None
-    try:
-        calls = read_inputs(input)
-    except ValueError as e:  # InputError: bad manifest, empty directory
-        raise _usage_error(errors, str(e)) from None
-
-    unknown = sorted({c.agent_id for c in calls if c.agent_id and c.agent_id not in agents})
-    if unknown:
-        errors.print(
-            f"[yellow]warning:[/] agent(s) not in {roster.name}: {', '.join(unknown)}; "
-            "their employee ID cannot be verified",
-            highlight=False,
-        )
-
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        results = transcribe_batch(calls, options, out, workers=workers, use_cache=not no_cache, progress=True)
-    except ValueError as e:  # an unknown model name: the message lists the valid ones
-        raise _usage_error(errors, str(e)) from None
-    except RuntimeError as e:  # the model could not load, so no call could be transcribed
-        errors.print(f"[bold red]error:[/] {e}", highlight=False)
-        raise typer.Exit(GATE_FAILED) from None
     scores = [score_call(result, card, agents) for result in results]
-
     calls_path = write_calls_jsonl(out / CALLS_FILENAME, scores)
     conn = open_db(db_path(out))
     try:
         save_calls(conn, scores, card.text, card.flag_below, source=str(input), input_root=input_root(input))
         reports = write_reports(conn, out)
-        failed = [s for s in scores if s.error]
-        cached = sum(1 for r in results if r.transcript and r.transcript.info and r.transcript.info.cached)
-        console.print(
-            f"Scored {len(scores) - len(failed)} of {len(scores)} calls "
-            f"({cached} transcript(s) from the cache)" + (f"; {len(failed)} could not be scored:" if failed else "."),
-            highlight=False,
-        )
-        for s in failed:
-            console.print(f"  {s.call_id} ({s.file}): {s.error}", highlight=False, markup=False)
-        kept = _calls_with_decisions(conn, [s.call_id for s in scores])
-        if kept:
-            console.print(f"Reviewers' earlier decisions re-applied on {kept} call(s) (see agents.csv / flagged.csv).")
-        files = [calls_path, *reports.values(), db_path(out), out / "transcripts"]
-        print_summary(console, conn, out, files)
+        _print_outcome(console, conn, results, scores)
+        print_summary(console, conn, out, [calls_path, *reports.values(), db_path(out), out / "transcripts"])
         if fail_under is not None:
-            below = _below_gate(conn, [s.call_id for s in scores], fail_under)
-            if below:
-                errors.print(
-                    f"[bold red]--fail-under {fail_under:g}:[/] {len(below)} call(s) below: "
-                    + ", ".join(f"{call_id} ({_fmt(score)})" for call_id, score in below),
-                    highlight=False,
-                )
-                raise typer.Exit(GATE_FAILED)
+            _gate(conn, [s.call_id for s in scores], fail_under)
     finally:
         conn.close()
+
+
+def _print_outcome(console: Console, conn: sqlite3.Connection, results: list, scores: list) -> None:
+    failed = [s for s in scores if s.error]
+    cached = sum(1 for r in results if r.transcript and r.transcript.info and r.transcript.info.cached)
+    console.print(
+        f"Scored {len(scores) - len(failed)} of {len(scores)} calls "
+        f"({cached} transcript(s) from the cache)" + (f"; {len(failed)} could not be scored:" if failed else "."),
+        highlight=False,
+    )
+    for s in failed:
+        console.print(f"  {s.call_id} ({s.file}): {s.error}", highlight=False, markup=False)
+    kept = _calls_with_decisions(conn, [s.call_id for s in scores])
+    if kept:
+        console.print(f"Reviewers' earlier decisions re-applied on {kept} call(s) (see agents.csv / flagged.csv).")
+
+
+def _gate(conn: sqlite3.Connection, call_ids: list[str], bar: float) -> None:
+    below = _below_gate(conn, call_ids, bar)
+    if below:
+        Console(stderr=True, soft_wrap=True).print(
+            f"[bold red]--fail-under {bar:g}:[/] {len(below)} call(s) below: "
+            + ", ".join(f"{call_id} ({_fmt(score)})" for call_id, score in below),
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _calls_with_decisions(conn: sqlite3.Connection, call_ids: list[str]) -> int:

@@ -8,19 +8,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import app
+from ..errors import EXIT_FAILED
+from .app import app, command
 
 scorecard_app = typer.Typer(
-    help="Validate a scorecard, or print the default one to start from.",
+    help="Validate a scorecard, print the default one to start from, or list the checks it configures.",
     no_args_is_help=True,
 )
 app.add_typer(scorecard_app, name="scorecard")
 
-INVALID = 1
-
-
-@scorecard_app.command("check")
-def check(file: Path = typer.Argument(..., help="A scorecard TOML file (overrides the default key by key).")) -> None:
+@command("check", scorecard_app)
+def check(file: Path = typer.Argument(..., metavar="TOML", help="A scorecard TOML file (overrides the default key by key).")) -> None:
     """Validate FILE: print OK and what it will run, or every error by key."""
     from ..scoring.scorecard import ScorecardError, load_scorecard
 
@@ -31,7 +29,7 @@ def check(file: Path = typer.Argument(..., help="A scorecard TOML file (override
         err.print(f"[bold red]{file}: {len(e.errors)} error{'s' if len(e.errors) > 1 else ''}[/]", highlight=False)
         for line in e.errors:
             err.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
-        raise typer.Exit(INVALID) from None
+        raise typer.Exit(EXIT_FAILED) from None
 
     table = Table(title=f"{scorecard.name}: flag calls below {scorecard.flag_below:g}", title_justify="left")
     for column in ("check", "enabled", "critical", "deduction", "settings"):
@@ -56,7 +54,7 @@ def check(file: Path = typer.Argument(..., help="A scorecard TOML file (override
     )
 
 
-@scorecard_app.command("show")
+@command("show", scorecard_app)
 def show() -> None:
     """Print the packaged default scorecard (TOML), to copy and edit."""
     from ..scoring.scorecard import default_scorecard_text
@@ -64,7 +62,7 @@ def show() -> None:
     typer.echo(default_scorecard_text(), nl=False)
 
 
-@scorecard_app.command("checks")
+@command("checks", scorecard_app)
 def list_checks() -> None:
     """List the checks a scorecard can configure: id, name, what each one checks, its default deduction."""
     from ..checks.registry import REGISTERED

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import typer
 
-from . import app
+from ..errors import EXIT_USAGE
+from .app import command, fail, warn
 
 
-@app.command("serve")
+@command("serve")
 def serve(
-    target: Path = typer.Argument(..., help="A scored batch directory (holding callqa.sqlite) or the database file."),
+    target: Path = typer.Argument(..., metavar="DIR", help="A scored batch directory (holding callqa.sqlite) or the database file."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on. Anything but loopback needs --token."),
     port: int = typer.Option(8765, help="Port; 0 picks a free one (the address is printed)."),
     token: str | None = typer.Option(
@@ -31,28 +32,24 @@ def serve(
     from ..review import create_app, is_loopback
 
     if not is_loopback(host) and not token:
-        typer.echo(
-            f"error: refusing to listen on {host} without an access token: anyone who can reach it could read "
-            "the calls and change scores. Set --token TOKEN (or env CALLQA_TOKEN), or keep the default 127.0.0.1.",
-            err=True,
+        raise fail(
+            f"refusing to listen on {host} without an access token: anyone who can reach it could read "
+            "the calls and change scores. Set --token TOKEN (or env CALLQA_TOKEN), or keep the default 127.0.0.1."
         )
-        raise typer.Exit(2)
     try:
         web = create_app(target, token=token, reviewer=reviewer, mask=mask, audio_roots=tuple(audio_root or ()))
     except FileNotFoundError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from e
+        raise fail(str(e)) from None
     try:
         server = make_server(host, port, web, threaded=True)
     except OSError as e:
-        typer.echo(f"error: cannot listen on {host}:{port}: {e}", err=True)
-        raise typer.Exit(2) from e
+        raise fail(f"cannot listen on {host}:{port}: {e}", EXIT_USAGE) from None
     shown_host = f"[{host}]" if ":" in host else host
     typer.echo(f"callqa review: http://{shown_host}:{server.server_port}/  (database {web.config['CALLQA_DB']})")
     if token:
         typer.echo("access token required: sign in on the page, or open the address once with ?token=...")
     if not mask:
-        typer.echo("warning: --no-mask: phone, ID-card and bank-card numbers are shown in full")
+        warn("--no-mask: phone, ID-card and bank-card numbers are shown in full")
     typer.echo("Ctrl+C stops the server; decisions are already saved.", err=True)
     # A service manager's SIGTERM stops it like Ctrl+C, so the CSV reports get their last rewrite.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -63,8 +60,7 @@ def serve(
     finally:
         server.server_close()
         if not web.extensions["callqa_reports"].flush(timeout=120):
-            typer.echo("warning: the CSV reports may lag the last decisions; `callqa report DIR` rewrites them",
-                       err=True)
+            warn("the CSV reports may lag the last decisions; `callqa report DIR` rewrites them")
 
 
 def _interrupt(signum, frame):

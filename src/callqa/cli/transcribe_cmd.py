@@ -1,11 +1,4 @@
-"""`callqa transcribe`: role-labelled transcripts for a directory, a manifest, or one recording.
-
-Exit status:
-    0    the batch ran; some calls may have failed (each has DIR/transcripts/<call_id>.error.json)
-    1    every call failed, or the model could not load
-    2    usage error: bad input path or manifest, unknown backend/model, bad option, --out in use by another batch
-    130  interrupted (Ctrl-C); run the same command again to resume
-"""
+"""`callqa transcribe`: role-labelled transcripts for a directory, a manifest, or one recording."""
 
 from __future__ import annotations
 
@@ -13,29 +6,20 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
-from . import app
-
-ALL_FAILED = 1
-USAGE_ERROR = 2
-INTERRUPTED = 130
+from ..errors import EXIT_FAILED
+from .app import command
 
 
-def _usage_error(console: Console, message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(USAGE_ERROR)
-
-
-@app.command("transcribe")
+@command("transcribe")
 def transcribe_command(
-    input: Path = typer.Argument(..., help="A directory of recordings, a manifest CSV, or one recording."),
-    out: Path = typer.Option(..., "--out", help="Output directory; transcripts go to DIR/transcripts/<call_id>.json."),
-    backend: str | None = typer.Option(None, "--backend", help="faster-whisper (default) or openai-whisper."),
-    model: str | None = typer.Option(None, "--model", help="A model name from `callqa models` (default: base), or a path."),
-    workers: int = typer.Option(1, "--workers", min=1, help="Parallel transcription processes (each loads the model)."),
-    prompt: str | None = typer.Option(None, "--prompt", help="Initial prompt biasing recognition (default: service phrases)."),
-    hotword: list[str] | None = typer.Option(None, "--hotword", help="A word to bias toward, e.g. a company name. Repeatable."),
+    input: Path = typer.Argument(..., metavar="INPUT", help="A directory of recordings, a manifest CSV, or one recording."),
+    out: Path = typer.Option(..., "--out", metavar="DIR", help="Output directory; transcripts go to DIR/transcripts/<call_id>.json."),
+    backend: str | None = typer.Option(None, "--backend", metavar="NAME", help="faster-whisper (default) or openai-whisper."),
+    model: str | None = typer.Option(None, "--model", metavar="NAME", help="A model name from `callqa models` (default: base), or a path."),
+    workers: int = typer.Option(1, "--workers", min=1, metavar="N", help="Parallel transcription processes (each loads the model)."),
+    prompt: str | None = typer.Option(None, "--prompt", metavar="TEXT", help="Initial prompt biasing recognition (default: service phrases)."),
+    hotword: list[str] | None = typer.Option(None, "--hotword", metavar="WORD", help="A word to bias toward, e.g. a company name. Repeatable."),
     no_vad: bool = typer.Option(False, "--no-vad", help="Transcribe without voice-activity detection."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Transcribe again even when a cached transcript exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -47,32 +31,20 @@ def transcribe_command(
     audio, model and options makes a rerun do no ASR.
 
     Exit status: 0 when the batch ran (even if some calls failed), 1 when every
-    call failed or the model could not load, 2 on a usage error, 130 when interrupted.
+    call failed, 2 on a usage error, 3 when the model does not load or DIR is in
+    use by another batch, 130 when interrupted.
     """
-    from ..asr.batch import OutputBusyError, transcribe_batch
+    from ..asr.batch import transcribe_batch
     from ..asr.options import AsrOptions
     from ..audio.inputs import read_inputs
 
     console = Console()
-    errors = Console(stderr=True)
-    try:
-        options = AsrOptions.build(
-            backend=backend, model=model, initial_prompt=prompt,
-            hotwords=tuple(hotword) if hotword else None, vad=False if no_vad else None,
-        )
-        calls = read_inputs(input)
-    except ValueError as e:  # AsrOptions' validation, InputError (bad manifest, no recordings)
-        raise _usage_error(errors, str(e)) from None
-
-    try:
-        results = transcribe_batch(calls, options, out, workers=workers, use_cache=not no_cache, progress=not quiet)
-    except KeyboardInterrupt:
-        raise typer.Exit(INTERRUPTED) from None
-    except (ValueError, OutputBusyError) as e:  # an unknown model name (the message lists the valid ones); --out in use
-        raise _usage_error(errors, str(e)) from None
-    except RuntimeError as e:  # the model could not load: no call can be transcribed
-        errors.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(ALL_FAILED) from None
+    options = AsrOptions.build(
+        backend=backend, model=model, initial_prompt=prompt,
+        hotwords=tuple(hotword) if hotword else None, vad=False if no_vad else None,
+    )
+    calls = read_inputs(input)
+    results = transcribe_batch(calls, options, out, workers=workers, use_cache=not no_cache, progress=not quiet)
 
     failed = [r for r in results if r.transcript is None]
     cached = [r for r in results if r.transcript is not None and r.transcript.info and r.transcript.info.cached]
@@ -88,4 +60,4 @@ def transcribe_command(
     for r in failed:
         console.print(f"  failed {r.call.file}: {r.error}", highlight=False, markup=False, soft_wrap=True)
     if results and len(failed) == len(results):
-        raise typer.Exit(ALL_FAILED)
+        raise typer.Exit(EXIT_FAILED)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checks.registry import CHECKS
+from ..errors import UsageError
 
 CHECK_COLUMNS = tuple(CHECKS)  # a labels column per registered check
 VERDICTS = ("pass", "fail", "na")
@@ -30,7 +31,7 @@ STATUSES = ("ok", "missing", "mismatch")
 BOOLEANS = {"true": True, "false": False}
 
 
-class LabelsError(ValueError):
+class LabelsError(UsageError):
     """A labels file that cannot be used; the message names the row and column."""
 
 

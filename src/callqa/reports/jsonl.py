@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..files import atomic_path
+
 if TYPE_CHECKING:
     from ..scoring.score import CallScore
 
@@ -24,11 +26,9 @@ def write_calls_jsonl(path: str | Path, calls: Iterable["CallScore"]) -> Path:
     """Write the batch atomically: a reader never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as out:
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as out:
         for call in calls:
             out.write(json.dumps(call.to_json(), ensure_ascii=False) + "\n")
-    tmp.replace(path)
     return path
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..files import atomic_path
 from .db import call_outcome
 
 AGENTS_FILENAME = "agents.csv"
@@ -160,8 +161,7 @@ def write_reports(conn: sqlite3.Connection, out_dir: str | Path) -> dict[str, Pa
     paths = {}
     for name, table in tables.items():
         path = out_dir / name
-        tmp = path.with_suffix(".csv.tmp")
-        table.to_csv(tmp, index=False, encoding=CSV_ENCODING)
-        tmp.replace(path)  # atomic: a spreadsheet open on the file never reads half of it
+        with atomic_path(path) as tmp:  # a spreadsheet open on the file never reads half of it
+            table.to_csv(tmp, index=False, encoding=CSV_ENCODING)
         paths[name] = path
     return paths

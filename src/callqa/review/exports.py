@@ -13,9 +13,7 @@ Files are replaced atomically, so a reader never sees half a CSV.
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
-import tempfile
 import threading
 from pathlib import Path
 
@@ -23,17 +21,6 @@ from ..reports.db import open_db
 from ..reports.tables import reviewed_table, write_reports
 
 log = logging.getLogger(__name__)
-
-
-def write_reports_atomically(conn: sqlite3.Connection, out_dir: Path) -> list[Path]:
-    """write_reports into a scratch folder beside ``out_dir``, then move each file into place."""
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".callqa-reports-") as scratch:
-        written = write_reports(conn, scratch)
-        paths = []
-        for name, path in written.items():
-            os.replace(path, out_dir / name)
-            paths.append(out_dir / name)
-    return paths
 
 
 class ReportRefresher:
@@ -73,7 +60,7 @@ class ReportRefresher:
             try:
                 conn = open_db(self.db_path)
                 try:
-                    write_reports_atomically(conn, self.out_dir)
+                    write_reports(conn, self.out_dir)  # each file replaced atomically
                 finally:
                     conn.close()
                 self.last_error = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import mimetypes
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from ..reports import tables
 from ..reports.db import CALL_DECISIONS, FINDING_DECISIONS, record_decision
 from ..scoring.outcome import compute_outcome
 from . import store
-from .app import get_db, token_tag
+from .db import get_db
 from .charts import Bar, bar_chart, column_chart, score_bins
 from .evidence import CheckView, finding_views, utterance_moods, utterance_views
 from .exports import reviewed_calls_csv
@@ -181,27 +180,3 @@ def export_reviewed():
     text = reviewed_calls_csv(get_db())
     return Response(text.encode("utf-8-sig"), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=reviewed.csv"})
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    expected = current_app.config["CALLQA_TOKEN"]
-    target = request.values.get("next", "")
-    if not target.startswith("/") or target.startswith(("//", "/\\")):
-        target = url_for(".dashboard")  # only same-site paths: no open redirect
-    if not expected:
-        return redirect(target)
-    if request.method == "POST":
-        offered = request.form.get("token", "")
-        if hmac.compare_digest(offered.encode(), expected.encode()):
-            session["authed"] = token_tag(expected)
-            return redirect(target)
-        flash("Wrong token.", "error")
-        return render_template("login.html", next=target), 401
-    return render_template("login.html", next=target)
-
-
-@bp.route("/logout", methods=["POST"])
-def logout():
-    session.clear()
-    return redirect(url_for(".login"))

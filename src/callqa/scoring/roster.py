@@ -10,10 +10,12 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import UsageError
+
 ROSTER_COLUMNS = ("agent_id", "name", "employee_id")
 
 
-class RosterError(ValueError):
+class RosterError(UsageError):
     """A roster file that cannot be used; the message names the file, row and column."""
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checks.base import CheckConfig
+from ..errors import UsageError
 from ..checks.matching import MatchSettings, expand_phrase
 from ..checks.registry import CHECKS
 
@@ -30,7 +31,7 @@ DEFAULT_SCORECARD = "default_scorecard.toml"
 _TOP_LEVEL_KEYS = ("name", "description", "flag_below", "matching", "checks")
 
 
-class ScorecardError(ValueError):
+class ScorecardError(UsageError):
     """A scorecard that cannot be used; ``errors`` lists every problem, each naming its key."""
 
     def __init__(self, errors: str | list[str], source: str | None = None):

@@ -14,16 +14,17 @@ One reader, one table: heteronyms read the same way (不行 xing, 银行 hang)
 wherever a stage compares sounds.
 """
 
-from .cjk import HAN_RANGES, content_key, is_content_char, is_han, is_punctuation_or_space, simplify
-from .digits import DIGIT_CHARS, DIGIT_SYLLABLES, SPOKEN_DIGITS, digit_sounding_like
-from .normalize import digits_to_arabic, normalize_text, to_half_width, to_simplified
-from .pinyin import pinyin_key, syllable, syllables
+from .cjk import HAN_RANGES, is_content_char, is_han, is_punctuation_or_space
+from .digits import DIGIT_CHARS, DIGIT_SYLLABLES, SPOKEN_DIGITS, SYLLABLE_DIGITS
+from .normalize import content_key, digits_to_arabic, normalize_text, simplify, to_half_width, to_simplified
+from .pinyin import digit_sounding_like, pinyin_key, syllable, syllables
 
 __all__ = [
     "DIGIT_CHARS",
     "DIGIT_SYLLABLES",
     "HAN_RANGES",
     "SPOKEN_DIGITS",
+    "SYLLABLE_DIGITS",
     "content_key",
     "digit_sounding_like",
     "digits_to_arabic",

@@ -2,13 +2,13 @@
 
 Agents read IDs and phone numbers digit by digit (八零二三) and say 幺 for 1;
 〇 is written for 0 in years. Whisper on phone audio sometimes writes a digit
-as a character that only sounds like it (要 for 幺, 期 for 七): ``digit_sounding_like``
-reads those, and callers decide where that reading is allowed.
+as a character that only sounds like it (要 for 幺, 期 for 七): pinyin.digit_sounding_like
+reads those through SYLLABLE_DIGITS, and callers decide where that reading is allowed.
 """
 
 from __future__ import annotations
 
-__all__ = ["SPOKEN_DIGITS", "DIGIT_CHARS", "DIGIT_SYLLABLES", "digit_sounding_like"]
+__all__ = ["SPOKEN_DIGITS", "DIGIT_CHARS", "DIGIT_SYLLABLES", "SYLLABLE_DIGITS"]
 
 # Digit characters as read aloud and their values. 两 is not one: nobody reads
 # IDs with it, and it is common in ordinary words (两天).
@@ -21,14 +21,4 @@ DIGIT_CHARS = "".join(SPOKEN_DIGITS) + "0123456789"
 # The toneless syllable of each digit, as read digit by digit.
 DIGIT_SYLLABLES: dict[str, str] = dict(zip("0123456789", ["ling", "yi", "er", "san", "si", "wu", "liu", "qi", "ba", "jiu"]))
 # Syllables that are a digit: the readings above, plus yao (幺, the call-centre 1).
-_DIGIT_OF_SYLLABLE: dict[str, str] = {**{s: d for d, s in DIGIT_SYLLABLES.items()}, "yao": "1"}
-
-
-def digit_sounding_like(ch: str) -> str | None:
-    """The digit a non-digit Chinese character sounds like (期 -> '7', 要 -> '1'), or None."""
-    from .cjk import is_han
-    from .pinyin import syllable
-
-    if ch in DIGIT_CHARS or not is_han(ch):
-        return None
-    return _DIGIT_OF_SYLLABLE.get(syllable(ch))
+SYLLABLE_DIGITS: dict[str, str] = {**{s: d for d, s in DIGIT_SYLLABLES.items()}, "yao": "1"}

@@ -35,10 +35,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .cjk import is_content_char
 from .digits import DIGIT_CHARS as _DIGIT_CHARS
 from .digits import SPOKEN_DIGITS
 
-__all__ = ["normalize_text", "to_simplified", "to_half_width", "digits_to_arabic"]
+__all__ = ["normalize_text", "to_simplified", "to_half_width", "digits_to_arabic", "content_key", "simplify"]
 
 _PLACE_VALUE_CHARS = "十拾百佰千仟万萬亿億"
 
@@ -142,3 +143,19 @@ def normalize_text(raw: str) -> str:
     text = _ASCII_PUNCTUATION_AFTER_CJK.sub(lambda m: _ASCII_TO_CHINESE_PUNCTUATION[m.group(0)], text)
     text = digits_to_arabic(text)
     return _ASCII_PUNCTUATION_AFTER_NUMBER.sub(lambda m: _ASCII_TO_CHINESE_PUNCTUATION[m.group(0)], text)
+
+
+def content_key(text: str) -> str:
+    """What a text says, for comparisons: Simplified, half-width, lower case,
+    without punctuation or spaces."""
+    return "".join(ch for ch in to_simplified(to_half_width(text)).lower() if is_content_char(ch))
+
+
+def simplify(text: str) -> str:
+    """Simplified, half-width text of the same length as ``text``, so spans carry over."""
+    converted = to_simplified(to_half_width(text))
+    if len(converted) == len(text):
+        return converted
+    # OpenCC occasionally changes length (phrase tables); fall back to one
+    # character at a time so positions still line up with the original.
+    return "".join((c if len(c := to_simplified(to_half_width(ch))) == 1 else ch) for ch in text)

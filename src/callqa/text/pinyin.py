@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .cjk import HAN_RANGES
-from .digits import DIGIT_SYLLABLES
+from .cjk import HAN_RANGES, is_han
+from .digits import DIGIT_CHARS, DIGIT_SYLLABLES, SYLLABLE_DIGITS
 
-__all__ = ["syllables", "syllable", "pinyin_key"]
+__all__ = ["syllables", "syllable", "pinyin_key", "digit_sounding_like"]
 
 _HAN_RUN = re.compile(f"[{HAN_RANGES}]+")
 
@@ -45,3 +45,10 @@ def pinyin_key(text: str) -> str:
     """``text``'s syllables joined by spaces and padded with one, so that a
     phrase's key found in it falls on syllable boundaries (' gong hao ')."""
     return " " + " ".join(s for s in syllables(text) if s.strip()) + " "
+
+
+def digit_sounding_like(ch: str) -> str | None:
+    """The digit a non-digit Chinese character sounds like (期 -> '7', 要 -> '1'), or None."""
+    if ch in DIGIT_CHARS or not is_han(ch):
+        return None
+    return SYLLABLE_DIGITS.get(syllable(ch))

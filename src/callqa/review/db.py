@@ -1,0 +1,28 @@
+"""The results database for the length of one request (as flaskr's db.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask import Flask, current_app, g
+
+from ..reports.db import open_db
+
+__all__ = ["get_db", "init_app"]
+
+
+def get_db() -> sqlite3.Connection:
+    """One connection per request (sqlite3 connections are not shared across threads)."""
+    if "conn" not in g:
+        g.conn = open_db(current_app.config["CALLQA_DB"])
+    return g.conn
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    conn = g.pop("conn", None)
+    if conn is not None:
+        conn.close()
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(close_db)

@@ -1,0 +1,28 @@
+"""Template filters and globals: times, points, masking of personal numbers, check labels."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..checks.registry import check_label
+from .masking import mask_sensitive
+
+__all__ = ["clock", "points", "init_app"]
+
+
+def clock(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = max(0.0, float(seconds))
+    return f"{int(seconds // 60)}:{seconds % 60:04.1f}"
+
+
+def points(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["mask"] = lambda text: mask_sensitive(text) if app.config["CALLQA_MASK"] else text
+    app.jinja_env.filters["clock"] = clock
+    app.jinja_env.filters["points"] = points
+    app.jinja_env.globals["check_label"] = check_label
