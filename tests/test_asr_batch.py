@@ -261,9 +261,9 @@ def test_new_postprocessing_remakes_transcripts_from_cache_without_asr(tmp_path,
     transcribe_batch(calls, OPTIONS, out, progress=False, backend=FixedBackend(), cache_dir=cache)
     (out / TRANSCRIPTS_DIR / "c1.json").write_text(json.dumps({"call_id": "c1", "file": "stale", "agent_id": None,
                                                                 "channels": "mono", "duration_s": 0}))
-    import callqa.asr.batch as batch
+    import callqa.asr.batch_output as batch_output
 
-    monkeypatch.setattr(batch, "pipeline_fingerprint", lambda: "edited-filters")
+    monkeypatch.setattr(batch_output, "pipeline_fingerprint", lambda: "edited-filters")
     backend = FixedBackend()
     [result] = transcribe_batch(calls, OPTIONS, out, progress=False, backend=backend, cache_dir=cache)
     assert backend.calls == [] and result.transcript.info.cached

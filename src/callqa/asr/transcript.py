@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 # The recording's description belongs to the audio stage; re-exported here for the stages downstream.
 from ..audio.call import CHANNEL_LAYOUTS, DEFAULT_CHANNEL_LAYOUT, CallInput  # noqa: F401
 from ..files import atomic_write
 
-Role = Literal["agent", "customer"]
+__all__ = ["ROLES", "CHANNEL_LAYOUTS", "DEFAULT_CHANNEL_LAYOUT", "CallInput", "Utterance", "TranscriptionInfo",
+           "Transcript", "TranscriptionResult"]
+
 ROLES: tuple[str, ...] = ("agent", "customer")
 
 

@@ -171,61 +171,50 @@ def save_calls(
     return batch_id
 
 
+def _call_row(call: "CallScore", batch_id: int, now: str) -> dict[str, Any]:
+    """The calls table's columns for a scored call (review state is left as it is)."""
+    return {
+        "call_id": call.call_id,
+        "file": call.file,
+        "audio_path": None if call.audio_path is None else str(call.audio_path),
+        "audio_sha256": call.audio_sha256,
+        "agent_id": call.agent_id,
+        "agent_name": call.agent_name,
+        "duration_s": call.duration_s,
+        "machine_score": call.score,
+        "score": call.score,
+        "flagged": int(call.flagged),
+        "flag_reasons": json.dumps(call.flag_reasons, ensure_ascii=False),
+        "error": call.error,
+        "transcript": json.dumps([_utterance_dict(u) for u in call.transcript], ensure_ascii=False),
+        "checks": json.dumps({cid: result.to_dict() for cid, result in call.checks.items()}, ensure_ascii=False),
+        "scored_at": now,
+        "batch_id": batch_id,
+    }
+
+
 def _upsert_call(conn: sqlite3.Connection, call: "CallScore", batch_id: int, now: str) -> None:
-    checks = {check_id: result.to_dict() for check_id, result in call.checks.items()}
-    transcript = [_utterance_dict(u) for u in call.transcript]
+    row = _call_row(call, batch_id, now)
+    updates = ", ".join(f"{column} = excluded.{column}" for column in row if column != "call_id")
     conn.execute(
-        """
-        INSERT INTO calls(call_id, file, audio_path, audio_sha256, agent_id, agent_name, duration_s, machine_score,
-                          score, flagged, flag_reasons, error, transcript, checks, scored_at, batch_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT(call_id) DO UPDATE SET
-            file = excluded.file, audio_path = excluded.audio_path, audio_sha256 = excluded.audio_sha256,
-            agent_id = excluded.agent_id,
-            agent_name = excluded.agent_name, duration_s = excluded.duration_s,
-            machine_score = excluded.machine_score, score = excluded.score, flagged = excluded.flagged,
-            flag_reasons = excluded.flag_reasons, error = excluded.error, transcript = excluded.transcript,
-            checks = excluded.checks, scored_at = excluded.scored_at, batch_id = excluded.batch_id
-        """,
-        (
-            call.call_id,
-            call.file,
-            None if call.audio_path is None else str(call.audio_path),
-            call.audio_sha256,
-            call.agent_id,
-            call.agent_name,
-            call.duration_s,
-            call.score,
-            call.score,
-            int(call.flagged),
-            json.dumps(call.flag_reasons, ensure_ascii=False),
-            call.error,
-            json.dumps(transcript, ensure_ascii=False),
-            json.dumps(checks, ensure_ascii=False),
-            now,
-            batch_id,
-        ),
+        f"INSERT INTO calls({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) "
+        f"ON CONFLICT(call_id) DO UPDATE SET {updates}",
+        tuple(row.values()),
     )
+    _replace_findings(conn, call)
+
+
+def _replace_findings(conn: sqlite3.Connection, call: "CallScore") -> None:
     conn.execute("DELETE FROM findings WHERE call_id = ?", (call.call_id,))
     rows = [
         (
-            call.call_id,
-            check_id,
-            finding.fingerprint,
-            finding.utterance,
-            finding.start,
-            finding.end,
-            finding.role,
-            finding.text,
-            finding.detail,
-            finding.deduction,
-            int(result.critical),
-            int(finding.low_confidence),
+            call.call_id, check_id, finding.fingerprint, finding.utterance, finding.start, finding.end, finding.role,
+            finding.text, finding.detail, finding.deduction, int(result.critical), int(finding.low_confidence),
             json.dumps(finding.extra, ensure_ascii=False),
         )
         for check_id, result in call.checks.items()
         for finding in result.findings
-    ]
+    ]  # fmt: skip
     conn.executemany(
         """
         INSERT INTO findings(call_id, check_id, fingerprint, utterance, start, "end", role, text, detail,

@@ -131,64 +131,78 @@ def evaluate(labels: dict[str, CallLabels], calls: list[dict[str, Any]]) -> Eval
     disagrees on everything labelled for it. A check the scorecard did not run
     is left out of that check's figures.
     """
-    from sklearn.metrics import precision_recall_fscore_support
-
     by_id = {c["call_id"]: c for c in calls}
-    truth: dict[str, list[int]] = {c: [] for c in CHECK_COLUMNS}
-    pred: dict[str, list[int]] = {c: [] for c in CHECK_COLUMNS}
-    metrics = {c: CheckMetrics(c) for c in CHECK_COLUMNS}
-    disagreements: list[Disagreement] = []
-    status_hits = status_n = flagged_hits = flagged_n = 0
-
+    tally = _Tally()
     for call_id, label in labels.items():
-        call = by_id.get(call_id)
+        tally.add(call_id, label, by_id.get(call_id))
+    return tally.report(len(labels))
+
+
+@dataclass
+class _Tally:
+    """Verdicts against labels, call by call; ``report`` turns them into figures."""
+
+    truth: dict[str, list[int]] = field(default_factory=lambda: {c: [] for c in CHECK_COLUMNS})
+    pred: dict[str, list[int]] = field(default_factory=lambda: {c: [] for c in CHECK_COLUMNS})
+    metrics: dict[str, CheckMetrics] = field(default_factory=lambda: {c: CheckMetrics(c) for c in CHECK_COLUMNS})
+    disagreements: list[Disagreement] = field(default_factory=list)
+    status_hits: int = 0
+    status_n: int = 0
+    flagged_hits: int = 0
+    flagged_n: int = 0
+
+    def add(self, call_id: str, label: CallLabels, call: dict[str, Any] | None) -> None:
         unscored = "missing from calls.jsonl" if call is None else (f"error: {call['error']}" if call.get("error") else None)
         checks = {} if call is None else call.get("checks", {})
         for check_id, expected in label.checks.items():
             if unscored is None and check_id not in checks:
                 continue  # the scorecard did not run this check
             got = unscored or _verdict(checks[check_id])
-            metric = metrics[check_id]
+            metric = self.metrics[check_id]
             metric.labelled += 1
-            if got == expected:
-                metric.agree += 1
-            else:
-                disagreements.append(Disagreement(call_id, check_id, expected, got))
-            truth[check_id].append(int(expected == "fail"))
+            metric.agree += got == expected
+            if got != expected:
+                self.disagreements.append(Disagreement(call_id, check_id, expected, got))
+            self.truth[check_id].append(int(expected == "fail"))
             # An unscored call counts as a missed violation, never as a caught one.
-            pred[check_id].append(int(got == "fail"))
+            self.pred[check_id].append(int(got == "fail"))
         if label.employee_id_status is not None and (unscored or "employee_id" in checks):
             got = unscored or str(checks["employee_id"].get("status"))
-            status_n += 1
-            status_hits += got == label.employee_id_status
+            self.status_n += 1
+            self.status_hits += got == label.employee_id_status
             if got != label.employee_id_status:
-                disagreements.append(Disagreement(call_id, "employee_id_status", label.employee_id_status, got))
+                self.disagreements.append(Disagreement(call_id, "employee_id_status", label.employee_id_status, got))
         if label.flagged is not None:
             got = "missing from calls.jsonl" if call is None else str(bool(call.get("flagged"))).lower()
             expected = str(label.flagged).lower()
-            flagged_n += 1
-            flagged_hits += got == expected
+            self.flagged_n += 1
+            self.flagged_hits += got == expected
             if got != expected:
-                disagreements.append(Disagreement(call_id, "flagged", expected, got))
+                self.disagreements.append(Disagreement(call_id, "flagged", expected, got))
 
-    for check_id, metric in metrics.items():
-        y_true, y_pred = truth[check_id], pred[check_id]
-        if not y_true:
-            continue
-        metric.true_positive = sum(t and p for t, p in zip(y_true, y_pred))
-        metric.false_positive = sum(p and not t for t, p in zip(y_true, y_pred))
-        metric.false_negative = sum(t and not p for t, p in zip(y_true, y_pred))
-        p, r, f, _ = precision_recall_fscore_support(
-            y_true, y_pred, average="binary", pos_label=1, labels=[0, 1], zero_division=math.nan
+    def report(self, calls: int) -> EvalReport:
+        for check_id, metric in self.metrics.items():
+            _fill_rates(metric, self.truth[check_id], self.pred[check_id])
+        return EvalReport(
+            checks=[m for m in self.metrics.values() if m.labelled],
+            status_accuracy=self.status_hits / self.status_n if self.status_n else None,
+            status_labelled=self.status_n,
+            flagged_accuracy=self.flagged_hits / self.flagged_n if self.flagged_n else None,
+            flagged_labelled=self.flagged_n,
+            disagreements=self.disagreements,
+            calls=calls,
         )
-        metric.precision, metric.recall, metric.f1 = float(p), float(r), float(f)
 
-    return EvalReport(
-        checks=[m for m in metrics.values() if m.labelled],
-        status_accuracy=status_hits / status_n if status_n else None,
-        status_labelled=status_n,
-        flagged_accuracy=flagged_hits / flagged_n if flagged_n else None,
-        flagged_labelled=flagged_n,
-        disagreements=disagreements,
-        calls=len(labels),
+
+def _fill_rates(metric: CheckMetrics, y_true: list[int], y_pred: list[int]) -> None:
+    if not y_true:
+        return
+    from sklearn.metrics import precision_recall_fscore_support
+
+    metric.true_positive = sum(t and p for t, p in zip(y_true, y_pred))
+    metric.false_positive = sum(p and not t for t, p in zip(y_true, y_pred))
+    metric.false_negative = sum(t and not p for t, p in zip(y_true, y_pred))
+    p, r, f, _ = precision_recall_fscore_support(
+        y_true, y_pred, average="binary", pos_label=1, labels=[0, 1], zero_division=math.nan
     )
+    metric.precision, metric.recall, metric.f1 = float(p), float(r), float(f)

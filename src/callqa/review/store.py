@@ -1,6 +1,6 @@
 """What the review pages read from the results database, as plain types.
 
-Writes (decisions) live in decisions.py; this module only reads.
+This module only reads; decisions are written by reports/db.py (record_decision).
 """
 
 from __future__ import annotations
@@ -112,10 +112,6 @@ def get_call(conn: sqlite3.Connection, call_id: str) -> CallRecord | None:
         (call_id,),
     )
     return _record(rows[0]) if rows else None
-
-
-def all_calls(conn: sqlite3.Connection) -> list[CallRecord]:
-    return [_record(r) for r in _rows(conn, "SELECT * FROM calls ORDER BY call_id")]
 
 
 def decision_history(conn: sqlite3.Connection, call_id: str) -> list[Decision]:

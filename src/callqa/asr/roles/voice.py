@@ -318,23 +318,10 @@ def cluster_voices(
     sigma = float(np.sqrt(np.average(((Xf - mid) @ axis - own) ** 2, weights=wf))) + 1e-6
     fisher = delta / sigma
 
-    # How far apart the two halves are in units of one speaker's own variation.
-    raw = np.array([stretches[i].voice for i in fit])
-    raw[np.isnan(raw)] = np.take(np.nanmedian(raw, axis=0), np.where(np.isnan(raw))[1])
-    gap = np.average(raw[labels == 0], axis=0, weights=wf[labels == 0]) - np.average(
-        raw[labels == 1], axis=0, weights=wf[labels == 1]
-    )
-    apart = float(np.linalg.norm(gap / _SPEAKER_SPREAD * _BLOCK_WEIGHTS)) / _TOTAL_WEIGHT
-
+    apart = _halves_apart([stretches[i].voice for i in fit], labels, wf)
     two = apart >= _CLEARLY_APART or (apart >= _APART and fisher >= _TWO_VOICES_FISHER)
     if not two and apart >= _APART and len(fit) >= _BIC_MIN_STRETCHES and fisher >= _TWO_VOICES_FISHER_WITH_BIC:
-        from sklearn.decomposition import PCA
-        from sklearn.mixture import GaussianMixture
-
-        Xp = PCA(n_components=3, random_state=0).fit_transform(Xf)
-        bic = [GaussianMixture(k, covariance_type="diag", n_init=3, random_state=0, reg_covar=1e-3).fit(Xp).bic(Xp)
-               for k in (1, 2)]  # fmt: skip
-        two = bic[1] < bic[0]
+        two = _bic_prefers_two(Xf)
     if not two:
         return VoiceClusters(logodds, voices=1, fisher=fisher, apart=apart)
     # Log-odds grow linearly with the position between the centres (-1 at B, +1
@@ -350,3 +337,24 @@ def cluster_voices(
         lo = float(np.clip(slope * where, -_MAX_VOICE_LOGODDS, _MAX_VOICE_LOGODDS))
         logodds[i] = lo * min(1.0, stretches[i].voiced_s / full_weight_s)
     return VoiceClusters(logodds, voices=2, fisher=fisher, apart=apart)
+
+
+def _halves_apart(voices: list[np.ndarray], labels: np.ndarray, weights: np.ndarray) -> float:
+    """How far apart the two halves are in units of one speaker's own variation (VOICE_BLOCKS)."""
+    raw = np.array(voices)
+    raw[np.isnan(raw)] = np.take(np.nanmedian(raw, axis=0), np.where(np.isnan(raw))[1])
+    gap = np.average(raw[labels == 0], axis=0, weights=weights[labels == 0]) - np.average(
+        raw[labels == 1], axis=0, weights=weights[labels == 1]
+    )
+    return float(np.linalg.norm(gap / _SPEAKER_SPREAD * _BLOCK_WEIGHTS)) / _TOTAL_WEIGHT
+
+
+def _bic_prefers_two(points: np.ndarray) -> bool:
+    """A Gaussian mixture's BIC, on the first three principal components, prefers two components to one."""
+    from sklearn.decomposition import PCA
+    from sklearn.mixture import GaussianMixture
+
+    projected = PCA(n_components=3, random_state=0).fit_transform(points)
+    bic = [GaussianMixture(k, covariance_type="diag", n_init=3, random_state=0, reg_covar=1e-3)
+           .fit(projected).bic(projected) for k in (1, 2)]  # fmt: skip
+    return bic[1] < bic[0]

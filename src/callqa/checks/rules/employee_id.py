@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...asr.transcript import Transcript
+from ...asr.transcript import Transcript, Utterance
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from ..matching import MatchSettings, PhraseCheckConfig, compile_phrases, utterance_finding
 from ..spoken_ids import StatedId, find_ids, parse_id
@@ -38,6 +38,9 @@ class EmployeeIdConfig(PhraseCheckConfig):
     # 幺三五七号); next to a stated ID's digits these are read as digits, but only
     # as many as complete the ID to the roster's length.
     sound_alike_digits: bool = True
+
+
+_Stated = tuple[int, str, StatedId]  # (utterance index, field searched, the ID)
 
 
 def _one_digit_lost_or_added(heard: str, expected: str) -> bool:
@@ -84,24 +87,7 @@ class EmployeeIdCheck(Check):
             return CheckResult(self.id, None, 0.0, extra=extra)
 
         settings: MatchSettings = config.matching
-        markers = compile_phrases(config.markers, settings)
-        suffixes = [compile_phrases(config.suffixes, settings), compile_phrases(config.service_suffixes, settings)]
-        opening_ends = agent[0][1].start + config.window_s
-        # Sound-alike characters (期 for 七) are read as digits only to complete an ID to the roster's length.
-        want = len(expected) if expected and config.sound_alike_digits else None
-        stated: list[tuple[int, str, StatedId]] = []  # (utterance, field searched, id)
-        for index, u in agent:
-            if u.start > opening_ends:
-                break
-            # The normalized text first: it has the numerals made consistent and
-            # the stray full-width digit Whisper writes for a comma (工号五六七八２很高兴)
-            # turned back into one; the raw words only when it says nothing.
-            for source, text in (("text", u.text), ("raw_text", u.raw_text)):
-                ids = find_ids(text, markers, suffixes, config.min_digits, config.max_digits, want)
-                if ids:
-                    stated += [(index, source, s) for s in ids]
-                    break
-
+        stated = _stated_ids(agent, config, expected)
         if not stated:
             finding = utterance_finding(
                 transcript,
@@ -141,3 +127,26 @@ class EmployeeIdCheck(Check):
             {"heard_id": heard.digits, "quote": quoted[heard.start : heard.end], "span": [heard.start, heard.end]},
         )
         return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
+
+
+def _stated_ids(agent: list[tuple[int, Utterance]], config: EmployeeIdConfig, expected: str | None) -> list[_Stated]:
+    """Every ID the agent states in the opening, in order, with the utterance and field it was read from."""
+    settings = config.matching
+    markers = compile_phrases(config.markers, settings)
+    suffixes = [compile_phrases(config.suffixes, settings), compile_phrases(config.service_suffixes, settings)]
+    opening_ends = agent[0][1].start + config.window_s
+    # Sound-alike characters (期 for 七) are read as digits only to complete an ID to the roster's length.
+    want = len(expected) if expected and config.sound_alike_digits else None
+    stated: list[_Stated] = []
+    for index, u in agent:
+        if u.start > opening_ends:
+            break
+        # The normalized text first: it has the numerals made consistent and
+        # the stray full-width digit Whisper writes for a comma (工号五六七八２很高兴)
+        # turned back into one; the raw words only when it says nothing.
+        for source, text in (("text", u.text), ("raw_text", u.raw_text)):
+            ids = find_ids(text, markers, suffixes, config.min_digits, config.max_digits, want)
+            if ids:
+                stated += [(index, source, s) for s in ids]
+                break
+    return stated
