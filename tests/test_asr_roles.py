@@ -88,19 +88,29 @@ def test_stereo_splits_a_segment_across_a_long_silence():
     assert len(stereo_utterances({0: [seg("您好，请问有什么可以帮您？", 0, 3, words=short_pause)]}, "agent,customer")) == 1
 
 
-def test_swapped_layout_is_doubted_but_followed(caplog):
+def test_swapped_layout_is_doubted_and_followed_unless_auto_swap():
+    from callqa.asr.cache import Recognition
+    from callqa.asr.options import AsrOptions
+    from callqa.asr.pipeline import utterances_from
+
     agent_words = [seg("您好，欢迎致电客服中心，工号8023为您服务，请问有什么可以帮您？", 0, 4),
                    seg("请您稍等，我帮您查询一下。", 8, 10), seg("感谢您的来电，祝您生活愉快，再见。", 14, 16)]  # fmt: skip
     customer_words = [seg("你好，我想查一下我的快递到哪里了。", 4.5, 7.5), seg("没有了，谢谢。", 12, 13)]
     swapped = {0: customer_words, 1: agent_words}
     assert layout_doubt(swapped, "customer,agent") is None
     assert "may be swapped: channel 1 speaks like the agent" in layout_doubt(swapped, "agent,customer")
-    with caplog.at_level("WARNING", logger="callqa.asr.roles.stereo"):
-        out = stereo_utterances(swapped, "agent,customer")
-    assert "may be swapped" in caplog.text
+    out = stereo_utterances(swapped, "agent,customer")
     assert out[0].role == "customer" and out[0].text.startswith("您好，欢迎致电")  # the manifest is followed
     # One greeting on the customer's side is no reason to doubt.
     assert layout_doubt({0: agent_words, 1: [seg("您好，请问是客服吗？", 4, 5)]}, "agent,customer") is None
+
+    recognition = Recognition("agent,customer", 17.0, swapped, "test", 0.0)
+    kept = utterances_from(recognition, None, AsrOptions())
+    assert kept.layout == "agent,customer" and any("may be swapped" in n for n in kept.notes)
+    assert kept.utterances[0].role == "customer"
+    fixed = utterances_from(recognition, None, AsrOptions(auto_swap=True))
+    assert fixed.layout == "customer,agent" and any("swapped to 'customer,agent'" in n for n in fixed.notes)
+    assert fixed.utterances[0].role == "agent" and fixed.utterances[0].text.startswith("您好，欢迎致电")
 
 
 def test_layout_roles():

@@ -28,7 +28,7 @@ def test_default_scorecard_loads_in_order_with_the_penalty_table():
     assert card.flag_below == 80
     assert card.checks["employee_id"].deduction == 5  # 未按客服规范报工号，一次扣5分
     assert card.checks["banned_phrases"].deduction == 10  # 不当言词 per occurrence
-    assert {c for c, cfg in card.checks.items() if cfg.critical} == {"employee_id", "banned_phrases", "sentiment"}
+    assert {c for c, cfg in card.checks.items() if cfg.critical} == {"employee_id", "banned_phrases", "sentiment", "channel_layout"}
     assert card.checks["banned_phrases"].matching is card.matching
     assert card.text == default_scorecard_text()
 
@@ -57,7 +57,7 @@ def test_disabled_checks_do_not_run(tmp_path):
     card = load_scorecard(write(tmp_path, "[checks.sentiment]\nenabled = false\n[checks.closing]\nenabled = false\n"))
     transcript = Transcript("c", "c.wav", None, "agent,customer", 3, [Utterance("agent", 0, 3, "您好", "您好", 0.9)])
     results = run_checks(transcript, card.checks, CallContext("c"))
-    assert list(results) == ["greeting", "employee_id", "standard_phrasing", "banned_phrases"]
+    assert list(results) == ["greeting", "employee_id", "standard_phrasing", "banned_phrases", "channel_layout"]
     assert results["employee_id"].critical is True and results["greeting"].critical is False
 
 
@@ -93,7 +93,7 @@ def test_a_check_that_raises_is_reported_not_fatal(monkeypatch):
         ("[matching]\nfuzzy_threshold = 1.5\n", "matching.fuzzy_threshold: must be in (0, 1], got 1.5"),
         ("[matching]\nfuzzy = 1\n", "matching.fuzzy: expected true or false, got 1"),
         ("flag_below = 120\n", "flag_below: must be between 0 and 100, got 120"),
-        ("threshold = 80\n", "threshold: unknown key; valid: name, description, flag_below, matching, checks"),
+        ("threshold = 80\n", "threshold: unknown key; valid: name, description, flag_below, min_agent_speech_s, matching, checks"),
         ("checks = 3\n", "checks: expected a table, got 3"),
         ("[checks\n", "not valid TOML"),
     ],

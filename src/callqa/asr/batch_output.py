@@ -2,9 +2,15 @@
 
 Everything lands in ``out_dir/transcripts/``:
 
-    <call_id>.json         the call's Transcript (Transcript.save, atomic)
-    <call_id>.error.json   why the call has no transcript: {call_id, file, error_type, message}
-    index.jsonl            one line per finished call, {call_id, key, pipeline, status}; the last line wins
+    <stem>.json            the call's Transcript (Transcript.save, atomic)
+    <stem>.error.json      why the call has no transcript: {call_id, file, error_type, message}
+    index.jsonl            one line per finished call, {call_id, stem, key, pipeline, status}; the last line wins
+
+``<stem>`` is the call id itself, or for an id too long to name a file (a
+file name of 245 bytes is legal on ext4, and .error.json plus a temporary
+suffix would pass the 255-byte limit) its first bytes and a digest of the
+whole id (output_stem): bounded, unique, and mapped back to the call id by
+the index and by the call_id inside each file.
 
 Each call has exactly one of the two files: a success removes an old error
 file and a failure removes a transcript of older audio. A call whose
@@ -17,6 +23,7 @@ each other's work.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,10 +36,23 @@ from .options import AsrOptions
 from .pipeline import pipeline_fingerprint
 from .transcript import CallInput, Transcript, TranscriptionResult
 
-__all__ = ["TRANSCRIPTS_DIR", "INDEX_FILE", "CallJob", "CallOutcome", "BatchOutput", "OutputBusyError"]
+__all__ = ["TRANSCRIPTS_DIR", "INDEX_FILE", "CallJob", "CallOutcome", "BatchOutput", "OutputBusyError", "output_stem"]
 
 TRANSCRIPTS_DIR = "transcripts"
 INDEX_FILE = "index.jsonl"
+# Bytes of a call id used as a file name as it is; longer ids are cut and get a digest. Leaves room under
+# the usual 255-byte limit for ".error.json" and atomic_path's temporary suffix.
+_STEM_MAX_BYTES = 120
+_STEM_PREFIX_BYTES = 80
+
+
+def output_stem(call_id: str) -> str:
+    """The file name stem for a call's files: the id, or its first bytes + '~' + a digest when it is long."""
+    raw = call_id.encode("utf-8")
+    if len(raw) <= _STEM_MAX_BYTES:
+        return call_id
+    prefix = raw[:_STEM_PREFIX_BYTES].decode("utf-8", errors="ignore")  # never half a character
+    return f"{prefix}~{hashlib.sha256(raw).hexdigest()[:16]}"
 
 
 @dataclass
@@ -47,7 +67,6 @@ class CallOutcome:
     transcript: Transcript | None
     error_type: str | None = None
     message: str | None = None
-
 
 
 class OutputBusyError(UnavailableError):
@@ -93,15 +112,16 @@ class BatchOutput:
         return entries
 
     def key(self, call: CallInput, audio_sha256: str) -> str:
-        return cache_key(audio_sha256, self.model, self.options, call.channels)
+        return cache_key(audio_sha256, self.model, self.options, call.channels, postprocessing=True)
 
     def _entry(self, call: CallInput, key: str | None, status: str) -> dict:
-        return {"call_id": call.call_id, "key": key, "pipeline": pipeline_fingerprint(), "status": status}
+        return {"call_id": call.call_id, "stem": output_stem(call.call_id), "key": key, "pipeline": pipeline_fingerprint(),
+                "status": status}
 
     def finished(self, call: CallInput, audio_sha256: str | None) -> Transcript | None:
         """This call's transcript from an earlier run over the same audio and settings, if any."""
         entry = self.index.get(call.call_id)
-        path = self.dir / f"{call.call_id}.json"
+        path = self.dir / f"{output_stem(call.call_id)}.json"
         if not audio_sha256 or not entry or entry.get("status") != "ok" or not path.is_file():
             return None
         if entry.get("key") != self.key(call, audio_sha256) or entry.get("pipeline") != pipeline_fingerprint():
@@ -123,8 +143,9 @@ class BatchOutput:
 
     def record(self, job: CallJob, outcome: CallOutcome) -> TranscriptionResult:
         call = job.call
-        transcript_path = self.dir / f"{call.call_id}.json"
-        error_path = self.dir / f"{call.call_id}.error.json"
+        stem = output_stem(call.call_id)
+        transcript_path = self.dir / f"{stem}.json"
+        error_path = self.dir / f"{stem}.error.json"
         if outcome.transcript is not None:
             outcome.transcript.save(transcript_path)
             error_path.unlink(missing_ok=True)

@@ -9,7 +9,7 @@ The key covers everything that can change Whisper's output:
 
 - the recording's bytes (sha256): a renamed or moved file still hits;
 - the model's identity: its recorded sha256, else its path, size and mtime;
-- ``AsrOptions.cache_key_fields()`` (backend, prompt, beam, VAD...);
+- ``AsrOptions.recognition_fields()`` (backend, prompt, beam, VAD...);
 - the manifest's channel layout (it decides which channels are transcribed apart);
 - ``CACHE_VERSION``: bump when decoding/resampling or the stored form changes.
 
@@ -79,12 +79,16 @@ def model_identity(model: ModelRef) -> str:
     return f"path:{weights.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def cache_key(audio_sha256: str, model: ModelRef, options: AsrOptions, channels: str) -> str:
+def cache_key(
+    audio_sha256: str, model: ModelRef, options: AsrOptions, channels: str, *, postprocessing: bool = False
+) -> str:
+    """The recognition cache's key; with ``postprocessing`` also the post-processing options (a batch's
+    record of a finished transcript must change when they do)."""
     material = {
         "version": CACHE_VERSION,
         "audio": audio_sha256,
         "model": model_identity(model),
-        "options": options.cache_key_fields(),
+        "options": options.cache_key_fields() if postprocessing else options.recognition_fields(),
         "channels": channels,
     }
     blob = json.dumps(material, sort_keys=True, ensure_ascii=False, default=list)

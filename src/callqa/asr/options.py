@@ -22,6 +22,8 @@ from ..errors import UsageError
 DEFAULT_INITIAL_PROMPT = "以下是普通话的客服电话录音。常用词：工号、致电、客服、订单、快递、退款。"
 
 BACKENDS = ("faster-whisper", "openai-whisper")
+# Options that change only what is done with Whisper's output.
+POSTPROCESSING_OPTIONS = ("auto_swap",)
 
 
 class AsrOptionsError(UsageError):
@@ -49,6 +51,9 @@ class AsrOptions:
     compression_ratio_threshold: float = 2.4
     compute_type: str = "int8"  # faster-whisper on CPU
     cpu_threads: int = 0  # 0: the backend's default
+    # Post-processing, not recognition: a stereo call whose words say its channels are the other way round
+    # (the customer's channel uses the service formulas) is swapped, and the transcript says so.
+    auto_swap: bool = False
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -84,7 +89,15 @@ class AsrOptions:
         return "，".join(parts) or None
 
     def cache_key_fields(self) -> dict[str, Any]:
-        """Everything that can change the text. cpu_threads only changes speed."""
+        """Everything that can change the transcript. cpu_threads only changes speed."""
         d = asdict(self)
         d.pop("cpu_threads")
+        return d
+
+    def recognition_fields(self) -> dict[str, Any]:
+        """Everything that can change what Whisper returns: the recognition cache's key. Post-processing
+        options are left out, so changing one re-runs the cheap steps, never Whisper."""
+        d = self.cache_key_fields()
+        for name in POSTPROCESSING_OPTIONS:
+            d.pop(name)
         return d

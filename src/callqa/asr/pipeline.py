@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -129,18 +130,37 @@ def recognize(audio: DecodedAudio, requested_layout: str, backend: AsrBackend, o
     )
 
 
-def utterances_from(recognition: Recognition, audio: DecodedAudio | None, options: AsrOptions) -> list[Utterance]:
-    """Post-processing: drop hallucinations, assign roles, normalize. ``audio`` is needed for mono only."""
+@dataclass
+class PostProcessed:
+    utterances: list[Utterance]
+    layout: str  # the layout roles were assigned by: the recognition's, or its swap
+    notes: list[str]
+
+
+def utterances_from(recognition: Recognition, audio: DecodedAudio | None, options: AsrOptions) -> PostProcessed:
+    """Post-processing: drop hallucinations, assign roles, normalize. ``audio`` is needed for mono only.
+
+    A stereo call whose words contradict its layout (roles.layout_doubt) is
+    swapped when ``options.auto_swap``, and the notes say so either way; the
+    channel_layout check flags a call left as it was.
+    """
     from .filters import drop_hallucinations
-    from .roles import mono_utterances, stereo_utterances
+    from .roles import layout_doubt, mono_utterances, stereo_utterances, swapped
 
     cleaned = {ch: drop_hallucinations(segs, options) for ch, segs in recognition.per_channel.items()}
+    layout, notes = recognition.layout, list(recognition.notes)
     if not any(cleaned.values()):
-        return []
-    if recognition.layout == MONO:  # roles/mono.py splits turns itself, where the voice changes
+        return PostProcessed([], layout, notes)
+    if layout == MONO:  # roles/mono.py splits turns itself, where the voice changes
         assert audio is not None, "mono role assignment needs the audio"
-        return mono_utterances(cleaned[0], audio.mono(), SAMPLE_RATE)
-    return stereo_utterances(cleaned, recognition.layout)
+        return PostProcessed(mono_utterances(cleaned[0], audio.mono(), SAMPLE_RATE), layout, notes)
+    doubt = layout_doubt(cleaned, layout)
+    if doubt and options.auto_swap:
+        layout = swapped(layout)
+        notes.append(f"{doubt}; swapped to {layout!r} (--auto-swap)")
+    elif doubt:
+        notes.append(doubt)
+    return PostProcessed(stereo_utterances(cleaned, layout), layout, notes)
 
 
 def transcribe_call(
@@ -180,13 +200,14 @@ def transcribe_call(
         if key is not None:
             cache.put(key, recognition)
 
+    processed = utterances_from(recognition, audio, options)
     return Transcript(
         call_id=call.call_id,
         file=call.file,
         agent_id=call.agent_id,
-        channels=recognition.layout,
+        channels=processed.layout,
         duration_s=recognition.duration_s,
-        utterances=utterances_from(recognition, audio, options),
+        utterances=processed.utterances,
         info=TranscriptionInfo(
             backend=recognition.backend,
             model=options.model,
@@ -196,6 +217,6 @@ def transcribe_call(
             language=options.language,
             elapsed_s=0.0 if cached else recognition.elapsed_s,
             cached=cached,
-            notes=list(recognition.notes),
+            notes=processed.notes,
         ),
     )

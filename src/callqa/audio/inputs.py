@@ -20,6 +20,8 @@ from __future__ import annotations
 import csv
 import difflib
 import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import UsageError
@@ -51,17 +53,30 @@ def input_root(path: Path | str) -> Path:
     return path if path.is_dir() else path.parent
 
 
+@dataclass
+class InputScan:
+    """What an input names: the calls, and the entries of a directory that were passed over, with why."""
+
+    calls: list[CallInput]
+    skipped: list[str] = field(default_factory=list)
+
+
 def read_inputs(path: Path | str) -> list[CallInput]:
     """The calls to process, in a stable order (manifest order, or sorted file names)."""
+    return scan_inputs(path).calls
+
+
+def scan_inputs(path: Path | str) -> InputScan:
+    """The calls to process, and (for a directory) what in it was not taken as a recording."""
     path = Path(path)
     if path.is_dir():
         return _read_directory(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     if path.suffix.lower() in MANIFEST_EXTENSIONS:
-        return read_manifest(path)
+        return InputScan(read_manifest(path))
     if path.suffix.lower() in AUDIO_EXTENSIONS:
-        return [CallInput(call_id=_checked_call_id(path.stem, path.name), path=path.resolve(), file=path.name)]
+        return InputScan([CallInput(call_id=_checked_call_id(path.stem, path.name), path=path.resolve(), file=path.name)])
     raise InputError(
         f"{path}: expected a directory of recordings, a manifest .csv, or a recording "
         f"({', '.join(AUDIO_EXTENSIONS)})"
@@ -78,11 +93,22 @@ def _checked_call_id(call_id: str, where: str) -> str:
     return call_id
 
 
-def _read_directory(directory: Path) -> list[CallInput]:
-    recordings = sorted(
-        p for p in directory.iterdir()
-        if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS and not p.name.startswith(".")
-    )
+def _read_directory(directory: Path) -> InputScan:
+    recordings, skipped, other = [], [], Counter()
+    for p in sorted(directory.iterdir()):
+        if p.name.startswith("."):
+            continue
+        if p.suffix.lower() not in AUDIO_EXTENSIONS:
+            other[p.suffix.lower() or "(no extension)"] += 1
+        elif p.is_file():
+            recordings.append(p)
+        elif p.is_dir():
+            skipped.append(f"{p.name}: a folder, not a recording (folders are not searched)")
+        else:
+            skipped.append(f"{p.name}: not a readable file (a broken link, a device or a pipe)")
+    if other:
+        kinds = ", ".join(f"{n} {ext}" for ext, n in sorted(other.items()))
+        skipped.append(f"{sum(other.values())} file(s) that are not recordings by their name ({kinds})")
     if not recordings:
         raise InputError(f"{directory}: no recordings found (looked for {', '.join(AUDIO_EXTENSIONS)})")
     calls: list[CallInput] = []
@@ -97,7 +123,27 @@ def _read_directory(directory: Path) -> list[CallInput]:
             )
         seen[key] = p.name
         calls.append(CallInput(call_id=call_id, path=p.resolve(), file=p.name))
-    return calls
+    return InputScan(calls, skipped)
+
+
+def assign_agents(calls: list[CallInput], agent: str | None = None, pattern: str | None = None) -> list[CallInput]:
+    """Give calls without an agent id one: read from the file name by ``pattern`` (a regular expression
+    whose group ``agent``, or else its first group, is the id: ``^(?P<agent>A\\d+)_``), else ``agent``."""
+    regex = None
+    if pattern:
+        try:
+            regex = re.compile(pattern)
+        except re.error as e:
+            raise InputError(f"--agent-pattern {pattern!r}: not a regular expression ({e})") from None
+        if regex.groups == 0:
+            raise InputError(f"--agent-pattern {pattern!r}: needs a group for the agent id, e.g. ^(?P<agent>A\\d+)_")
+    out = []
+    for call in calls:
+        agent_id = call.agent_id
+        if agent_id is None and regex is not None and (m := regex.search(Path(call.file).name)):
+            agent_id = (m.groupdict().get("agent") if "agent" in regex.groupindex else m.group(1)) or None
+        out.append(replace(call, agent_id=agent_id or agent or None))
+    return out
 
 
 def _normalize_layout(value: str) -> str:
@@ -150,7 +196,7 @@ def read_manifest(manifest: Path | str) -> list[CallInput]:
             origin = "call_id" if cell("call_id") else f"call_id (from file {file!r})"
             raise InputError(f"{where}: {origin} {call_id!r} is already used on row {seen[key]}")
         seen[key] = line
-        recording = Path(file).expanduser()
+        recording = _expand_home(Path(file))
         calls.append(
             CallInput(
                 call_id=call_id,
@@ -163,6 +209,14 @@ def read_manifest(manifest: Path | str) -> list[CallInput]:
     if not calls:
         raise InputError(f"{name}: no rows after the header")
     return calls
+
+
+def _expand_home(path: Path) -> Path:
+    """``~/calls/a.wav`` as the user's; a ``~name`` that names no user is a plain file name."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        return path
 
 
 def _check_header(name: str, columns: list[str]) -> None:

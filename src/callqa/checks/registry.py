@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from ..asr.transcript import Transcript
 from .base import CallContext, Check, CheckConfig, CheckResult
 from .rules.banned_phrases import BannedPhrasesCheck
+from .rules.channel_layout import ChannelLayoutCheck
 from .rules.closing import ClosingCheck
 from .rules.employee_id import EmployeeIdCheck
 from .rules.greeting import GreetingCheck
@@ -34,6 +35,7 @@ REGISTERED: tuple[type[Check], ...] = (
     BannedPhrasesCheck,
     ClosingCheck,
     SentimentCheck,
+    ChannelLayoutCheck,
 )
 
 _METADATA = ("id", "name", "name_zh", "description", "config_class")

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..asr.transcript import TranscriptionResult, Utterance
+from ..asr.transcript import Transcript, TranscriptionResult, Utterance
 from ..checks.base import CallContext, CheckResult, finding_fingerprint
 from ..checks.registry import run_checks
 from .outcome import compute_outcome
@@ -78,6 +78,30 @@ def assign_fingerprints(call_id: str, results: Mapping[str, CheckResult]) -> Non
             finding.fingerprint = base if seen[base] == 1 else f"{base}-{seen[base]}"
 
 
+def agent_speech_s(transcript: Transcript) -> float:
+    """Seconds the agent's utterances last (overlaps within the agent's own speech counted once)."""
+    spans = sorted((u.start, u.end) for u in transcript.utterances if u.role == "agent")
+    total, reach = 0.0, float("-inf")
+    for start, end in spans:
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
+def too_little_speech(transcript: Transcript, minimum_s: float) -> str | None:
+    """Why a call can't be scored for want of speech, or None when the agent speaks enough."""
+    speech = agent_speech_s(transcript)
+    if speech >= minimum_s and speech > 0:
+        return None
+    if not transcript.utterances:
+        return (f"no speech in the recording ({transcript.duration_s:.0f} s of silence, noise or tones): "
+                "nothing to score; listen to it")
+    if speech == 0:
+        return ("the agent never speaks (only the customer is heard): check the recording and its channel layout")
+    return f"the agent speaks for only {speech:.1f} s (a call needs {minimum_s:g} s to be scored)"
+
+
 def score_call(result: TranscriptionResult, scorecard: Any, roster: Roster | None) -> CallScore:
     """Run the scorecard's checks on one transcribed call and score it.
 
@@ -102,6 +126,8 @@ def score_call(result: TranscriptionResult, scorecard: Any, roster: Roster | Non
     error = result.error
     if error is None and transcript is None:
         error = "no transcript was produced"
+    if error is None:
+        error = too_little_speech(transcript, scorecard.min_agent_speech_s)
     if error is None:
         context = CallContext(
             call_id=call.call_id,

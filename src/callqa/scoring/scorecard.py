@@ -28,7 +28,7 @@ from ..checks.registry import CHECKS
 __all__ = ["Scorecard", "ScorecardError", "load_scorecard", "parse_scorecard", "default_scorecard_text"]
 
 DEFAULT_SCORECARD = "default_scorecard.toml"
-_TOP_LEVEL_KEYS = ("name", "description", "flag_below", "matching", "checks")
+_TOP_LEVEL_KEYS = ("name", "description", "flag_below", "min_agent_speech_s", "matching", "checks")
 
 
 class ScorecardError(UsageError):
@@ -48,6 +48,9 @@ class ScorecardError(UsageError):
 class Scorecard:
     name: str = "default"
     flag_below: float = 80.0  # a call scoring below this is flagged
+    # A call whose agent speaks for less than this (seconds of speech) is not scored: silence, line
+    # noise, tones or a clip cut short would otherwise pass every check and score 100.
+    min_agent_speech_s: float = 3.0
     matching: MatchSettings = field(default_factory=MatchSettings)
     checks: dict[str, CheckConfig] = field(default_factory=dict)  # in scorecard order, disabled ones included
     description: str = ""
@@ -103,6 +106,9 @@ def parse_scorecard(
     flag_below = _value(merged, "flag_below", float, "flag_below", errors, 80.0)
     if isinstance(flag_below, float) and not 0 <= flag_below <= 100:
         errors.append(f"flag_below: must be between 0 and 100, got {flag_below:g}")
+    min_speech = _value(merged, "min_agent_speech_s", float, "min_agent_speech_s", errors, 3.0)
+    if isinstance(min_speech, float) and min_speech < 0:
+        errors.append(f"min_agent_speech_s: must not be negative, got {min_speech:g}")
 
     matching = _build(MatchSettings, _table(merged, "matching", "matching", errors), "matching", errors)
     if isinstance(matching, MatchSettings):
@@ -132,7 +138,7 @@ def parse_scorecard(
     for config in configs.values():
         if any(f.name == "matching" for f in dataclasses.fields(config)):
             config.matching = matching  # type: ignore[attr-defined]
-    return Scorecard(name, flag_below, matching, configs, description, source, text)
+    return Scorecard(name, flag_below, min_speech, matching, configs, description, source, text)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

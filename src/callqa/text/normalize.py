@@ -66,6 +66,7 @@ _FULL_WIDTH_ALNUM = {
     **{ord(small): ord(full) for small, full in zip("﹐﹑﹒﹔﹕﹖﹗", "，、。；：？！")},
 }
 _WHITESPACE = re.compile(r"\s+")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @lru_cache(maxsize=1)
@@ -79,7 +80,10 @@ def _opencc_t2s():
 
 def to_simplified(text: str) -> str:
     """Traditional to Simplified characters (OpenCC 't2s')."""
-    return _opencc_t2s().convert(text) if text else text
+    if not text:
+        return text
+    # A lone surrogate (from a mis-decoded file) can't be encoded for OpenCC: one U+FFFD each keeps the length.
+    return _opencc_t2s().convert(_LONE_SURROGATE.sub("\ufffd", text))
 
 
 def to_half_width(text: str) -> str:

@@ -11,7 +11,7 @@ customers say).
 
 from .mono import mono_utterances
 from .pauses import TURN_PAUSE_S, UTTERANCE_PAUSE_S, split_at_pauses
-from .stereo import channel_agent_evidence, layout_doubt, layout_roles, stereo_utterances, utterance_from_segment
+from .stereo import channel_agent_evidence, layout_doubt, layout_roles, stereo_utterances, swapped, utterance_from_segment
 from .text_cues import text_role_evidence
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "mono_utterances",
     "split_at_pauses",
     "stereo_utterances",
+    "swapped",
     "text_role_evidence",
     "utterance_from_segment",
 ]

@@ -6,7 +6,6 @@ still contradict it (``layout_doubt``), which a caller reports.
 
 from __future__ import annotations
 
-import logging
 
 from ...text import content_key, normalize_text
 from ..backends.base import AsrSegment
@@ -15,9 +14,9 @@ from ..transcript import CHANNEL_LAYOUTS, ROLES, Utterance
 from .pauses import TURN_PAUSE_S, split_at_pauses
 from .text_cues import text_role_evidence
 
-__all__ = ["stereo_utterances", "layout_roles", "layout_doubt", "channel_agent_evidence", "utterance_from_segment"]
+__all__ = ["stereo_utterances", "layout_roles", "layout_doubt", "swapped", "channel_agent_evidence",
+           "utterance_from_segment"]
 
-log = logging.getLogger(__name__)
 
 # Text evidence (log-odds points) by which the customer's channel must out-serve
 # the agent's before a layout is doubted: several service formulas, not one 您好.
@@ -90,6 +89,11 @@ def channel_agent_evidence(per_channel: dict[int, list[AsrSegment]]) -> dict[int
     }
 
 
+def swapped(layout: str) -> str:
+    """The other stereo layout: 'agent,customer' <-> 'customer,agent'."""
+    return ",".join(reversed(layout_roles(layout)))
+
+
 def layout_doubt(per_channel: dict[int, list[AsrSegment]], layout: str) -> str | None:
     """A sentence saying why the layout looks swapped, or None when the words agree with it.
 
@@ -119,13 +123,11 @@ def stereo_utterances(per_channel: dict[int, list[AsrSegment]], layout: str) -> 
     name are an error, not a guess. Segments with no words left after
     normalization are skipped, a segment is cut where its words leave a
     silence of TURN_PAUSE_S or more (pauses.py), and an echo of one channel's speech on
-    the other is kept once (the copy Whisper was surer of). When the words say
-    the layout is swapped, a warning is logged (layout_doubt, which a caller
-    can also record) but the layout is followed: it is the user's statement.
+    the other is kept once (the copy Whisper was surer of). The layout is
+    followed even when the words say it is swapped (layout_doubt): it is the
+    user's statement; the pipeline records the doubt, or swaps when asked.
     """
     roles = layout_roles(layout)
-    if (doubt := layout_doubt(per_channel, layout)) is not None:
-        log.warning("%s", doubt)
     extra = sorted(set(per_channel) - set(range(len(roles))))
     if extra:
         raise ValueError(f"layout {layout!r} names channels 0..{len(roles) - 1}; got segments for channel(s) {extra}")

@@ -52,9 +52,10 @@ def _one_digit_lost_or_added(heard: str, expected: str) -> bool:
 class EmployeeIdCheck(Check):
     """In the opening the agent states an employee ID, and it is their own.
 
-    ``status`` is ``ok`` (stated, and equal to the roster's ID, or stated
-    with no roster ID to compare), ``mismatch`` (another ID stated) or
-    ``missing`` (none in the opening). IDs are read digit by digit (八零二三,
+    ``status`` is ``ok`` (stated, and equal to the roster's ID),
+    ``mismatch`` (another ID stated), ``missing`` (none in the opening) or
+    ``roster_unknown`` (an ID was stated but the call names no agent, or the
+    roster has no ID for them: nothing to compare it with, so no verdict). IDs are read digit by digit (八零二三,
     幺 for 1); 工号 matches its homophones (公号, 攻号, 宫号) by pinyin.
 
     **Anti-pattern**: no ID, or someone else's.
@@ -104,11 +105,14 @@ class EmployeeIdCheck(Check):
             chosen = next((s for s in stated if _one_digit_lost_or_added(s[2].digits, expected)), None)
         index, source, heard = chosen or stated[0]
         extra["heard_id"] = heard.digits
-        if expected is None or heard.digits == expected or (slipped and chosen):
+        if expected is None:
+            extra["status"] = "roster_unknown"
+            who = f"agent {context.agent_id}" if context.agent_id else "this call's agent (the call names none)"
+            extra["reason"] = f"ID {heard.digits} stated, but the roster has no ID for {who} to compare it with"
+            return CheckResult(self.id, None, 0.0, extra=extra)
+        if heard.digits == expected or (slipped and chosen):
             extra["status"] = "ok"
-            if expected is None:
-                extra["note"] = f"ID {heard.digits} stated; no roster ID to compare it with"
-            elif heard.digits != expected:
+            if heard.digits != expected:
                 extra["note"] = (
                     f"heard {heard.digits}, one digit off the roster's {expected} in length: "
                     "taken as a recognition slip, not another ID"
