@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import time
 from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -100,7 +101,37 @@ _worker: _Worker | None = None  # one per worker process, made by the pool's ini
 def _init_worker(options: AsrOptions, model: ModelRef, cache_dir: Path | None, backend: AsrBackend | None) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent()
     _worker = _Worker(options, model, cache_dir, backend)
+
+
+# How often a worker checks that the batch that started it is still there (where prctl is not available).
+_PARENT_CHECK_S = 1.0
+
+
+def _die_with_parent() -> None:
+    """A worker holds a model (about 700 MB) and must not outlive its batch: kill -9 of the parent runs no
+    clean-up, so the kernel is asked to kill the worker with it (Linux PR_SET_PDEATHSIG), and a watcher
+    thread exits the worker when its parent changes (anywhere else, and as a second guard)."""
+    import threading
+
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(_PARENT_CHECK_S)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="callqa-parent-watch", daemon=True).start()
 
 
 def _run_in_worker(job: CallJob) -> CallOutcome:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ..errors import EXIT_FAILED
 from .app import command, warn
+from .batch_args import agent_option, auto_swap_option, output_folder, pattern_option, read_calls, sigterm_as_interrupt
 
 FLAGGED_SHOWN = 10
 
@@ -76,6 +77,10 @@ def score_command(
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Skip the shared transcript cache (DIR/transcripts of the same audio is still reused)."
     ),
+    agent: str | None = agent_option,
+    agent_pattern: str | None = pattern_option,
+    auto_swap: bool = auto_swap_option,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no tables: errors, warnings and the gate only."),
 ) -> None:
     """Score every call: transcripts, checks with evidence, per-agent results and flagged calls.
 
@@ -85,25 +90,36 @@ def score_command(
     """
     from ..asr.batch import transcribe_batch
     from ..asr.options import AsrOptions
-    from ..audio.inputs import read_inputs
     from ..scoring.roster import load_roster
     from ..scoring.scorecard import load_scorecard
 
     agents = load_roster(roster)
     card = load_scorecard(scorecard)
     options = AsrOptions.build(
-        backend=backend, model=model, initial_prompt=prompt, hotwords=tuple(hotword) if hotword else None
+        backend=backend, model=model, initial_prompt=prompt, hotwords=tuple(hotword) if hotword else None,
+        auto_swap=auto_swap or None,
     )
-    calls = read_inputs(input)
+    calls = read_calls(input, agent, agent_pattern)
+    _warn_unverifiable(calls, agents, roster.name)
+    output_folder(out)
+    with sigterm_as_interrupt():
+        results = transcribe_batch(calls, options, out, workers=workers, use_cache=not no_cache, progress=not quiet)
+    _write_and_report(input, out, results, card, agents, fail_under, quiet)
+
+
+def _warn_unverifiable(calls: list, agents, roster_name: str) -> None:
+    """Once per run: calls whose employee ID can't be checked, and why."""
+    nameless = sum(1 for c in calls if not c.agent_id)
+    if nameless:
+        warn(f"{nameless} of {len(calls)} call(s) name no agent: their employee ID can't be checked against "
+             f"{roster_name} (status roster_unknown); give --agent ID, --agent-pattern REGEX or an agent_id column")
     unknown = sorted({c.agent_id for c in calls if c.agent_id and c.agent_id not in agents})
     if unknown:
-        warn(f"agent(s) not in {roster.name}: {', '.join(unknown)}; their employee ID cannot be verified")
-    out.mkdir(parents=True, exist_ok=True)
-    results = transcribe_batch(calls, options, out, workers=workers, use_cache=not no_cache, progress=True)
-    _write_and_report(input, out, results, card, agents, fail_under)
+        warn(f"agent(s) not in {roster_name}: {', '.join(unknown)}; their employee ID cannot be verified")
 
 
-def _write_and_report(input: Path, out: Path, results: list, card, agents, fail_under: float | None) -> None:
+def _write_and_report(input: Path, out: Path, results: list, card, agents, fail_under: float | None,
+                      quiet: bool = False) -> None:
     """Score the transcribed calls, write calls.jsonl, the database and the CSVs, print the summary, gate."""
     from ..audio.inputs import input_root
     from ..reports.db import db_path, open_db, save_calls
@@ -111,7 +127,7 @@ def _write_and_report(input: Path, out: Path, results: list, card, agents, fail_
     from ..reports.tables import write_reports
     from ..scoring.score import score_call
 
-    console = Console()
+    console = Console(quiet=quiet)
     scores = [score_call(result, card, agents) for result in results]
     calls_path = write_calls_jsonl(out / CALLS_FILENAME, scores)
     conn = open_db(db_path(out))
@@ -136,6 +152,13 @@ def _print_outcome(console: Console, conn: sqlite3.Connection, results: list, sc
     )
     for s in failed:
         console.print(f"  {s.call_id} ({s.file}): {s.error}", highlight=False, markup=False)
+    for s in scores:
+        layout = s.checks.get("channel_layout")
+        if layout is not None and layout.extra.get("swapped"):
+            console.print(f"  {s.call_id}: channels swapped: {layout.extra['note']}", highlight=False, markup=False)
+        elif layout is not None and layout.passed is False:
+            console.print(f"  {s.call_id}: flagged, {layout.extra['reason']} (--auto-swap swaps such calls)",
+                          highlight=False, markup=False)
     kept = _calls_with_decisions(conn, [s.call_id for s in scores])
     if kept:
         console.print(f"Reviewers' earlier decisions re-applied on {kept} call(s) (see agents.csv / flagged.csv).")

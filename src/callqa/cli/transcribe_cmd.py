@@ -9,12 +9,17 @@ from rich.console import Console
 
 from ..errors import EXIT_FAILED
 from .app import command
+from .batch_args import agent_option, auto_swap_option, output_folder, pattern_option, read_calls, sigterm_as_interrupt
 
 
 @command("transcribe")
 def transcribe_command(
     input: Path = typer.Argument(..., metavar="INPUT", help="A directory of recordings, a manifest CSV, or one recording."),
-    out: Path = typer.Option(..., "--out", metavar="DIR", help="Output directory; transcripts go to DIR/transcripts/<call_id>.json."),
+    out: Path = typer.Option(
+        ..., "--out", metavar="DIR",
+        help="Output directory: transcripts go to DIR/transcripts/ (or DIR itself when it is named transcripts), "
+        "where `callqa score ... --out DIR` finds them.",
+    ),
     backend: str | None = typer.Option(None, "--backend", metavar="NAME", help="faster-whisper (default) or openai-whisper."),
     model: str | None = typer.Option(None, "--model", metavar="NAME", help="A model name from `callqa models` (default: base), or a path."),
     workers: int = typer.Option(1, "--workers", min=1, metavar="N", help="Parallel transcription processes (each loads the model)."),
@@ -23,6 +28,9 @@ def transcribe_command(
     no_vad: bool = typer.Option(False, "--no-vad", help="Transcribe without voice-activity detection."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Transcribe again even when a cached transcript exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    agent: str | None = agent_option,
+    agent_pattern: str | None = pattern_option,
+    auto_swap: bool = auto_swap_option,
 ) -> None:
     """Transcribe recordings into role-labelled (agent/customer) transcripts.
 
@@ -34,17 +42,20 @@ def transcribe_command(
     call failed, 2 on a usage error, 3 when the model does not load or DIR is in
     use by another batch, 130 when interrupted.
     """
-    from ..asr.batch import transcribe_batch
+    from ..asr.batch import TRANSCRIPTS_DIR, transcribe_batch
     from ..asr.options import AsrOptions
-    from ..audio.inputs import read_inputs
 
     console = Console()
     options = AsrOptions.build(
         backend=backend, model=model, initial_prompt=prompt,
-        hotwords=tuple(hotword) if hotword else None, vad=False if no_vad else None,
+        hotwords=tuple(hotword) if hotword else None, vad=False if no_vad else None, auto_swap=auto_swap or None,
     )
-    calls = read_inputs(input)
-    results = transcribe_batch(calls, options, out, workers=workers, use_cache=not no_cache, progress=not quiet)
+    calls = read_calls(input, agent, agent_pattern)
+    if out.name == TRANSCRIPTS_DIR:  # --out out/transcripts means that folder, not out/transcripts/transcripts
+        out = out.parent
+    output_folder(out)
+    with sigterm_as_interrupt():
+        results = transcribe_batch(calls, options, out, workers=workers, use_cache=not no_cache, progress=not quiet)
 
     failed = [r for r in results if r.transcript is None]
     cached = [r for r in results if r.transcript is not None and r.transcript.info and r.transcript.info.cached]

@@ -1,0 +1,29 @@
+"""Test doubles for Whisper that worker processes can import (spawned workers unpickle them by module name)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from callqa.asr.backends.base import SAMPLE_RATE, AsrSegment
+from callqa.asr.models import ModelRef
+
+
+class SlowBackend:
+    """One segment per channel after ``seconds``, as a busy Whisper would; records each channel it hears."""
+
+    name = "slow"
+
+    def __init__(self, seconds: float, log: Path | None = None) -> None:
+        self.model_ref = ModelRef("slow", "ctranslate2", Path("/nonexistent/slow"), "test", sha256="slow-model")
+        self.seconds, self.log = seconds, log
+
+    def transcribe(self, audio: np.ndarray, options) -> list[AsrSegment]:
+        time.sleep(self.seconds)
+        if self.log is not None:
+            with open(self.log, "a") as f:
+                f.write(f"{len(audio)}\n")
+        end = round(len(audio) / SAMPLE_RATE, 2)
+        return [AsrSegment(0.2, end - 0.2, "您好，请问有什么可以帮您？", -0.2, 0.05, 1.1)]
