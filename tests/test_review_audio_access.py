@@ -75,7 +75,7 @@ def test_a_batch_without_an_input_folder_serves_no_audio_unless_a_root_is_given(
 def test_serve_audio_root_option_reaches_the_app(batch, monkeypatch):
     seen = {}
 
-    def fake_make_server(host, port, web, threaded):
+    def fake_make_server(host, port, web, threaded, request_handler=None):
         seen["roots"] = web.config["CALLQA_AUDIO_ROOTS"]
         raise OSError("not starting in a test")
 

@@ -90,6 +90,9 @@ def test_a_check_that_raises_is_reported_not_fatal(monkeypatch):
         ('[checks.greeting]\nphrases = ["您好", "(欢迎"]\n', "checks.greeting.phrases[1]: unbalanced"),
         ('[checks.employee_id]\nmin_digits = 3.5\n', "checks.employee_id.min_digits: expected a whole number, got 3.5"),
         ("[checks.greeting]\nmatching = 1\n", "checks.greeting.matching: unknown key"),
+        ("[checks.greeting]\nphrases = []\n", "checks.greeting.phrases: empty; list at least one phrase"),
+        ("[checks.banned_phrases]\nphrases = []\n", "checks.banned_phrases.phrases: empty"),
+        ("min_agent_speech_s = -1\n", "min_agent_speech_s: must not be negative"),
         ("[matching]\nfuzzy_threshold = 1.5\n", "matching.fuzzy_threshold: must be in (0, 1], got 1.5"),
         ("[matching]\nfuzzy = 1\n", "matching.fuzzy: expected true or false, got 1"),
         ("flag_below = 120\n", "flag_below: must be between 0 and 100, got 120"),
@@ -151,3 +154,8 @@ def test_scorecard_checks_lists_every_registered_check_with_its_description():
     for cls in CHECKS.values():
         assert cls.id in result.output and cls.name_zh in result.output
         assert cls.description.split()[0] in result.output
+
+
+def test_optional_phrase_lists_may_be_empty(tmp_path):
+    card = load_scorecard(write(tmp_path, "[checks.banned_phrases]\nexceptions = []\nquestion_exceptions = []\n"))
+    assert card.checks["banned_phrases"].exceptions == []

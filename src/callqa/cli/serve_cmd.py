@@ -30,6 +30,7 @@ def serve(
     from werkzeug.serving import make_server
 
     from ..review import create_app, is_loopback
+    from ..review.security import RedactingRequestHandler
 
     if not is_loopback(host) and not token:
         raise fail(
@@ -41,13 +42,15 @@ def serve(
     except FileNotFoundError as e:
         raise fail(str(e)) from None
     try:
-        server = make_server(host, port, web, threaded=True)
+        server = make_server(host, port, web, threaded=True, request_handler=RedactingRequestHandler)
     except OSError as e:
         raise fail(f"cannot listen on {host}:{port}: {e}", EXIT_USAGE) from None
     shown_host = f"[{host}]" if ":" in host else host
     typer.echo(f"callqa review: http://{shown_host}:{server.server_port}/  (database {web.config['CALLQA_DB']})")
     if token:
         typer.echo("access token required: sign in on the page, or open the address once with ?token=...")
+    if web.config["CALLQA_READ_ONLY"]:
+        warn(f"{web.config['CALLQA_DB']} is read-only: the pages work, decisions can't be saved")
     if not mask:
         warn("--no-mask: phone, ID-card and bank-card numbers are shown in full")
     typer.echo("Ctrl+C stops the server; decisions are already saved.", err=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..checks.base import CheckResult
+from ..errors import UnavailableError
 from ..scoring.outcome import ScoreOutcome, compute_outcome
 
 if TYPE_CHECKING:  # only the attributes are used; keeps the DB layer free of the checks registry
@@ -56,12 +58,23 @@ def _schema_sql() -> str:
     return resources.files("callqa.reports").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
-def open_db(path: str | Path) -> sqlite3.Connection:
+def is_writable(path: str | Path) -> bool:
+    """Whether a results database can be written: the file and its folder (SQLite writes a journal beside it)."""
+    path = Path(path)
+    return os.access(path.parent, os.W_OK | os.X_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def open_db(path: str | Path, read_only: bool = False) -> sqlite3.Connection:
     """Open (creating if needed) a results database, ready for concurrent use.
 
     Rows come back as :class:`sqlite3.Row` (index by column name).
+    ``read_only`` opens an existing database without writing anything (a batch
+    folder on a read-only disk, or one the user may not write to); in a folder
+    nobody can write to it is read as immutable, since no writer can change it.
     """
     path = Path(path)
+    if read_only:
+        return _open_read_only(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     conn.row_factory = sqlite3.Row
@@ -71,6 +84,22 @@ def open_db(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.executescript(_schema_sql())
     _migrate(conn)
+    return conn
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    from urllib.parse import quote
+
+    immutable = "&immutable=1" if not os.access(path.parent, os.W_OK) else ""
+    conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro{immutable}", uri=True,
+                           timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    if get_meta(conn, "schema_version") != SCHEMA_VERSION:
+        conn.close()
+        raise UnavailableError(
+            f"{path}: written by another version of callqa (schema {SCHEMA_VERSION} needed) and it can't be "
+            "upgraded read-only; open it once from a writable folder, or re-score the batch"
+        )
     return conn
 
 

@@ -22,6 +22,9 @@ AGENTS_FILENAME = "agents.csv"
 FLAGGED_FILENAME = "flagged.csv"
 REVIEWED_FILENAME = "reviewed.csv"
 CSV_ENCODING = "utf-8-sig"
+# A cell a spreadsheet would run as a formula (OWASP, CSV injection): a reviewer named =HYPERLINK(...),
+# or a transcript quoting one. Such a text cell gets a leading apostrophe, which shows it as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 UNKNOWN_AGENT = "(none)"  # calls whose manifest row named no agent
 
@@ -148,6 +151,20 @@ def reviewed_table(conn: sqlite3.Connection, frame: pd.DataFrame | None = None) 
     return reviewed[columns].reset_index(drop=True)
 
 
+def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every text cell that a spreadsheet would read as a formula neutralized."""
+
+    def cell(value: object) -> object:
+        return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+    return table.map(cell)
+
+
+def csv_text(table: pd.DataFrame) -> str:
+    """A table as the CSV text callqa serves (spreadsheet-safe; encode with CSV_ENCODING)."""
+    return spreadsheet_safe(table).to_csv(index=False)
+
+
 def write_reports(conn: sqlite3.Connection, out_dir: str | Path) -> dict[str, Path]:
     """Write agents.csv, flagged.csv and reviewed.csv into ``out_dir``; returns their paths."""
     out_dir = Path(out_dir)
@@ -162,6 +179,6 @@ def write_reports(conn: sqlite3.Connection, out_dir: str | Path) -> dict[str, Pa
     for name, table in tables.items():
         path = out_dir / name
         with atomic_path(path) as tmp:  # a spreadsheet open on the file never reads half of it
-            table.to_csv(tmp, index=False, encoding=CSV_ENCODING)
+            spreadsheet_safe(table).to_csv(tmp, index=False, encoding=CSV_ENCODING)
         paths[name] = path
     return paths

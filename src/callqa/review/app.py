@@ -16,13 +16,16 @@ from pathlib import Path
 
 from flask import Flask
 
-from ..reports.db import DB_FILENAME
+from ..errors import UsageError
+from ..reports.db import DB_FILENAME, is_writable
 from . import auth, db, filters, security, views
 from .exports import ReportRefresher
 
 __all__ = ["create_app", "is_loopback", "resolve_db_path", "SECRET_FILENAME"]
 
 SECRET_FILENAME = ".callqa-review-secret"  # beside the database; keeps sessions valid across restarts
+# An access token shorter than this is refused: anyone who can reach the app could guess it.
+MIN_TOKEN_LENGTH = 16
 
 
 def resolve_db_path(target: str | Path) -> Path:
@@ -83,6 +86,11 @@ def create_app(
     folder that recordings may be played from (recordings.py says what is served).
     """
     db_path = resolve_db_path(db_path)
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        raise UsageError(
+            f"the access token has {len(token)} characters; use at least {MIN_TOKEN_LENGTH} "
+            "(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+        )
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret_key or _secret_key(db_path),
@@ -92,6 +100,8 @@ def create_app(
         CALLQA_REVIEWER=(reviewer or "").strip() or None,
         CALLQA_MASK=mask,
         CALLQA_AUDIO_ROOTS=tuple(Path(r).resolve() for r in audio_roots),
+        # A batch on a read-only disk is still worth reviewing: pages work, decisions are refused with a reason.
+        CALLQA_READ_ONLY=not is_writable(db_path),
         SESSION_COOKIE_NAME="callqa_review",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -102,6 +112,7 @@ def create_app(
         TRUSTED_HOSTS=None if token else list(security.LOOPBACK_NAMES),
     )
     app.extensions["callqa_reports"] = ReportRefresher(db_path, db_path.parent)
+    app.extensions["callqa_sign_in"] = auth.SignInThrottle()
     security.init_app(app)
     db.init_app(app)
     filters.init_app(app)

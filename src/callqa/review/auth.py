@@ -4,19 +4,68 @@ Without a token the app trusts whoever reaches it, so it answers only on
 loopback names (security.py). With one, every request must present it once:
 the sign-in form, ``?token=`` on a link, or ``Authorization: Bearer``; the
 session then remembers a keyed hash of it, never the token itself.
+Wrong tokens are counted per client address: after MAX_FAILURES in
+FAILURE_WINDOW_S the address is refused (429) until the window has passed, so
+a token can't be guessed by trying.
 """
 
 from __future__ import annotations
 
 import hmac
+import threading
+import time
+from collections import defaultdict, deque
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
-__all__ = ["bp", "token_tag", "require_token", "PUBLIC_ENDPOINTS"]
+__all__ = ["bp", "token_tag", "require_token", "safe_target", "SignInThrottle", "PUBLIC_ENDPOINTS"]
 
 bp = Blueprint("auth", __name__)
 
 PUBLIC_ENDPOINTS = {"auth.login", "static"}  # reachable without the token (the stylesheet is not secret)
+
+
+MAX_FAILURES = 5
+FAILURE_WINDOW_S = 60.0
+
+
+class SignInThrottle:
+    """Wrong tokens per client address within a sliding window."""
+
+    def __init__(self, max_failures: int = MAX_FAILURES, window_s: float = FAILURE_WINDOW_S) -> None:
+        self.max_failures, self.window_s = max_failures, window_s
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        times = self._failures[client]
+        while times and now - times[0] > self.window_s:
+            times.popleft()
+        return times
+
+    def wait_s(self, client: str) -> float:
+        """Seconds until ``client`` may try again; 0 when it may now."""
+        now = time.monotonic()
+        with self._lock:
+            times = self._recent(client, now)
+            return 0.0 if len(times) < self.max_failures else self.window_s - (now - times[0])
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            self._recent(client, time.monotonic()).append(time.monotonic())
+
+
+def _throttle() -> SignInThrottle:
+    return current_app.extensions["callqa_sign_in"]
+
+
+def _too_many():
+    wait = _throttle().wait_s(request.remote_addr or "")
+    if wait <= 0:
+        return None
+    seconds = int(wait) + 1
+    return (f"Too many wrong tokens from this address; try again in {seconds} s.", 429,
+            {"Retry-After": str(seconds)})
 
 
 def token_tag(token: str) -> str:
@@ -37,6 +86,8 @@ def require_token():
     if session.get("authed") and hmac.compare_digest(session.get("authed", ""), token_tag(expected)):
         return None
     offered = request.args.get("token") or _bearer(request.headers.get("Authorization", ""))
+    if offered and (refused := _too_many()):
+        return refused
     if offered and hmac.compare_digest(offered.encode(), expected.encode()):
         session["authed"] = token_tag(expected)
         if request.method == "GET" and "token" in request.args:
@@ -44,28 +95,47 @@ def require_token():
             args = {k: v for k, v in request.args.items() if k != "token"}
             return redirect(url_for(request.endpoint, **(request.view_args or {}), **args))
         return None
+    if offered:
+        _throttle().failed(request.remote_addr or "")
     if request.method == "GET" and not request.path.startswith("/export/") and request.endpoint != "review.audio":
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return ("token required", 401)
 
 
-def _safe_target(target: str) -> str:
-    if not target.startswith("/") or target.startswith(("//", "/\\")):
-        return url_for("review.dashboard")  # only same-site paths: no open redirect
+def safe_target(target: str) -> str:
+    """``target`` if it is a path on this site, else the dashboard: no open redirect.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash,
+    so /%09/evil.example and /\\evil.example would leave the site: any control
+    character, space or backslash refuses the target, as does anything with
+    a scheme or a host once parsed.
+    """
+    from urllib.parse import urlsplit
+
+    fallback = url_for("review.dashboard")
+    if not target.startswith("/") or any(ch.isspace() or ord(ch) < 0x20 or ch in "\\\x7f" for ch in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return fallback
     return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     expected = current_app.config["CALLQA_TOKEN"]
-    target = _safe_target(request.values.get("next", ""))
-    if not expected:
+    target = safe_target(request.values.get("next", ""))
+    signed_in = expected and hmac.compare_digest(session.get("authed", ""), token_tag(expected))
+    if not expected or (request.method == "GET" and signed_in):
         return redirect(target)
     if request.method == "POST":
+        if refused := _too_many():
+            return refused
         offered = request.form.get("token", "")
         if hmac.compare_digest(offered.encode(), expected.encode()):
             session["authed"] = token_tag(expected)
             return redirect(target)
+        _throttle().failed(request.remote_addr or "")
         flash("Wrong token.", "error")
         return render_template("login.html", next=target), 401
     return render_template("login.html", next=target)

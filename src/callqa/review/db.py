@@ -14,7 +14,7 @@ __all__ = ["get_db", "init_app"]
 def get_db() -> sqlite3.Connection:
     """One connection per request (sqlite3 connections are not shared across threads)."""
     if "conn" not in g:
-        g.conn = open_db(current_app.config["CALLQA_DB"])
+        g.conn = open_db(current_app.config["CALLQA_DB"], read_only=current_app.config["CALLQA_READ_ONLY"])
     return g.conn
 
 

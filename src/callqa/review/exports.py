@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 
 from ..reports.db import open_db
-from ..reports.tables import reviewed_table, write_reports
+from ..reports.tables import csv_text, reviewed_table, write_reports
 
 log = logging.getLogger(__name__)
 
@@ -74,4 +74,4 @@ class ReportRefresher:
 
 def reviewed_calls_csv(conn: sqlite3.Connection) -> str:
     """The reviewed calls with their decisions, as CSV text (the same table as reviewed.csv)."""
-    return reviewed_table(conn).to_csv(index=False)
+    return csv_text(reviewed_table(conn))

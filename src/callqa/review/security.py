@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.serving import WSGIRequestHandler
 
-__all__ = ["CSP", "LOOPBACK_NAMES", "init_app"]
+__all__ = ["CSP", "LOOPBACK_NAMES", "init_app", "RedactingRequestHandler", "redact_token"]
+
+_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"]*", re.IGNORECASE)
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 # Everything comes from this server: no CDN, no inline script; charts are inline SVG markup.
@@ -33,3 +38,15 @@ def init_app(app: Flask) -> None:
     CSRFProtect(app)
     app.register_error_handler(CSRFError, _csrf_failed)
     app.after_request(_security_headers)
+
+
+def redact_token(text: str) -> str:
+    """A request line with any ``?token=`` value replaced: the access log must not hold the token."""
+    return _TOKEN_IN_QUERY.sub(r"\1[redacted]", text)
+
+
+class RedactingRequestHandler(WSGIRequestHandler):
+    """werkzeug's request handler, logging request lines without the access token."""
+
+    def log(self, type: str, message: str, *args) -> None:
+        super().log(type, "%s", redact_token(message % args if args else message))

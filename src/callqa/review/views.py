@@ -50,7 +50,8 @@ def _reviewer_default() -> str:
 @bp.app_context_processor
 def _globals():
     return {"fixed_reviewer": current_app.config["CALLQA_REVIEWER"], "reviewer_name": _reviewer_default(),
-            "masked": current_app.config["CALLQA_MASK"], "token_required": bool(current_app.config["CALLQA_TOKEN"])}
+            "masked": current_app.config["CALLQA_MASK"], "token_required": bool(current_app.config["CALLQA_TOKEN"]),
+            "read_only": current_app.config["CALLQA_READ_ONLY"]}
 
 
 @bp.route("/")
@@ -149,6 +150,10 @@ def _reviewer_from_form() -> str:
 @bp.route("/calls/<call_id>/decisions", methods=["POST"])
 def decide(call_id: str):
     call = _call_or_404(call_id)
+    if current_app.config["CALLQA_READ_ONLY"]:
+        return render_template("error.html", title="Read-only batch",
+                               message="This batch's database is read-only, so decisions can't be saved. "
+                                       "Serve a writable copy of the folder to review it."), 409
     decision = request.form.get("decision", "")
     fingerprint = request.form.get("fingerprint") or None
     comment = request.form.get("comment", "").strip()[:COMMENT_MAX] or None

@@ -208,6 +208,9 @@ def _build(cls: type, section: dict[str, Any], where: str, errors: list[str]) ->
             continue
         field_ = next(f for f in dataclasses.fields(cls) if f.name == key)
         if field_.metadata.get("phrases"):
+            if not value and not field_.metadata.get("optional"):
+                errors.append(f"{where}.{key}: empty; list at least one phrase, or set enabled = false "
+                              "(with no phrases the check could never find what it looks for)")
             for i, entry in enumerate(value):
                 try:
                     expand_phrase(entry)

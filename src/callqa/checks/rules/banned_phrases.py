@@ -30,13 +30,13 @@ class BannedPhrasesConfig(PhraseCheckConfig):
             "[要是|如果](不行|不可以|不知道)的话",  # 如果不行的话，我们再给您换
             "(行不行|可不可以|可以不可以|知不知道|知道不知道)",  # 您看这样行不行: a question, not a refusal
         ],
-        metadata={"phrases": True},
+        metadata={"phrases": True, "optional": True},
     )
     # Polite openings that are only polite as a question: 不知道您明天方不方便？
     # excuses, 不知道，您自己去查 (heard as 不知道您自己去查) does not. An
     # occurrence starting one of these is excused when its sentence asks
     # something (吗/呢/？, 是否, or an A-not-A form such as 方不方便).
-    question_exceptions: list[str] = field(default_factory=lambda: ["不知道[您|你]"], metadata={"phrases": True})
+    question_exceptions: list[str] = field(default_factory=lambda: ["不知道[您|你]"], metadata={"phrases": True, "optional": True})
     # Homophones of the short phrases are real, innocent words (不幸 and 步行
     # sound exactly like 不行), so by default only their characters count;
     # phrases of ``homophones_from`` characters or more also match by sound,

@@ -23,11 +23,11 @@ class EmployeeIdConfig(PhraseCheckConfig):
             "号很高兴为您服务",
             "号(客服|话务员|坐席|专员)(为您服务|很高兴为您服务)",
         ],
-        metadata={"phrases": True},
+        metadata={"phrases": True, "optional": True},
     )
     # Tried after ``suffixes``: the digits right before 为您服务 state the ID
     # even when the 工号 before them was misheard (封号8023为您服务).
-    service_suffixes: list[str] = field(default_factory=lambda: ["为您服务", "很高兴为您服务"], metadata={"phrases": True})
+    service_suffixes: list[str] = field(default_factory=lambda: ["为您服务", "很高兴为您服务"], metadata={"phrases": True, "optional": True})
     min_digits: int = 3
     max_digits: int = 8
     # IDs have a fixed length, so a stated ID one digit longer or shorter than

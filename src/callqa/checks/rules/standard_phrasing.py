@@ -30,7 +30,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
             "核实一下",
             "(我|帮您|给您|为您|这边)(看看|查查)",
         ],
-        metadata={"phrases": True},
+        metadata={"phrases": True, "optional": True},
     )
     ask_phrases: list[str] = field(
         default_factory=lambda: ["稍等", "稍候", "请[您]耐心等待", "请(不要|别)挂机", "等我一下"],
@@ -49,7 +49,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
     # them was lost to line noise and the two fall in one turn.
     closing_cues: list[str] = field(
         default_factory=lambda: ["还有(其他|什么|别的)", "还需要(其他|什么|别的)", "再见", "(感谢|谢谢)[您的]来电", "祝您"],
-        metadata={"phrases": True},
+        metadata={"phrases": True, "optional": True},
     )
     # A complaint: the customer says one of these.
     complaint_cues: list[str] = field(
@@ -73,7 +73,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
             "不满意",
             "烦死",
         ],
-        metadata={"phrases": True},
+        metadata={"phrases": True, "optional": True},
     )
     apology_phrases: list[str] = field(
         default_factory=lambda: ["抱歉", "对不起", "不好意思", "道歉", "歉意", "给您带来[了](不便|麻烦|困扰)"],
