@@ -249,9 +249,9 @@ def load_audio(path: Path | str, sha256: str | None = None) -> DecodedAudio:
     """
     path = Path(path)
     if not path.exists():
-        raise AudioDecodeError(path, "no such file")
+        raise AudioDecodeError(path, f"no such file: {path} (check the path in the manifest, or that the file was copied)")
     if not path.is_file():
-        raise AudioDecodeError(path, "not a file")
+        raise AudioDecodeError(path, f"not a file: {path} is a folder or a device, not a recording")
     size = path.stat().st_size
     if size == 0:
         raise AudioDecodeError(path, "empty file (0 bytes)")
