@@ -75,6 +75,17 @@ class _LazyBackend:
     def transcribe(self, audio, options: AsrOptions):
         return self.ensure_loaded(options).transcribe(audio, options)
 
+    def encode(self, window):
+        return self._require().encode(window)
+
+    def score_texts(self, encoded, prefix: str, candidates: list[str], options: AsrOptions):
+        return self.ensure_loaded(options).score_texts(encoded, prefix, candidates, options)
+
+    def _require(self) -> AsrBackend:
+        if self._loaded is None:
+            raise BackendUnavailableError("the backend was not loaded (ensure_loaded comes first)")
+        return self._loaded
+
 
 class _Worker:
     def __init__(self, options: AsrOptions, model: ModelRef, cache_dir: Path | None, backend: AsrBackend | None):

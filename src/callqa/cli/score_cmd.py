@@ -125,10 +125,10 @@ def _write_and_report(input: Path, out: Path, results: list, card, agents, fail_
     from ..reports.db import db_path, open_db, save_calls
     from ..reports.jsonl import CALLS_FILENAME, write_calls_jsonl
     from ..reports.tables import write_reports
-    from ..scoring.score import score_call
+    from ..scoring.score import score_batch
 
     console = Console(quiet=quiet)
-    scores = [score_call(result, card, agents) for result in results]
+    scores = score_batch(results, card, agents)
     calls_path = write_calls_jsonl(out / CALLS_FILENAME, scores)
     conn = open_db(db_path(out))
     try:

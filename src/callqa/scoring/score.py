@@ -154,3 +154,8 @@ def score_call(result: TranscriptionResult, scorecard: Any, roster: Roster | Non
     base.transcript = list(transcript.utterances)
     base.checks = dict(results)
     return base
+
+
+def score_batch(results: list[TranscriptionResult], scorecard: Any, roster: Roster | None) -> list[CallScore]:
+    """Score every transcribed call of a batch, in order."""
+    return [score_call(result, scorecard, roster) for result in results]

@@ -6,7 +6,14 @@ import numpy as np
 
 from ..models import ModelRef
 from ..options import AsrOptions
-from .base import SAMPLE_RATE, AsrSegment, AsrWord
+from .base import SAMPLE_RATE, WINDOW_S, AsrSegment, AsrWord, TextScore
+
+
+class _Encoded:
+    """One window's encoder output (kept as an array: align needs it once per batch of candidates)."""
+
+    def __init__(self, output: np.ndarray, frames: int) -> None:
+        self.output, self.frames = output, frames
 
 
 class FasterWhisperBackend:
@@ -56,3 +63,46 @@ class FasterWhisperBackend:
             )
             for s in segments  # a generator: decoding happens here
         ]
+
+    # --- rescoring: teacher-forced log-probabilities of given texts (CTranslate2's Whisper.align) ---------
+
+    def _tokenizer(self, language: str):
+        from faster_whisper.tokenizer import Tokenizer
+
+        key = language
+        cache = self.__dict__.setdefault("_tokenizers", {})
+        if key not in cache:
+            cache[key] = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual, "transcribe", language)
+        return cache[key]
+
+    def encode(self, window: np.ndarray):
+        import ctranslate2
+
+        audio = np.ascontiguousarray(window, dtype=np.float32).reshape(-1)[: int(WINDOW_S * SAMPLE_RATE)]
+        features = self._model.feature_extractor(audio)
+        limit = self._model.feature_extractor.nb_max_frames
+        frames = min(features.shape[-1], limit)
+        features = np.pad(features[:, :limit], ((0, 0), (0, limit - frames)))
+        encoded = self._model.model.encode(ctranslate2.StorageView.from_array(features[None].astype(np.float32)),
+                                           to_cpu=True)
+        return _Encoded(np.array(encoded), frames)
+
+    def score_texts(self, encoded: _Encoded, prefix: str, candidates: list[str], options: AsrOptions) -> list[TextScore]:
+        import ctranslate2
+
+        if not candidates:
+            return []
+        tokenizer = self._tokenizer(options.language)
+        start = list(tokenizer.sot_sequence)
+        if options.prompt:  # as the text was decoded: the prompt is the previous context
+            start = [tokenizer.sot_prev, *tokenizer.encode(" " + options.prompt.strip())[-223:], *start]
+        if prefix:
+            start += tokenizer.encode(prefix)
+        tokens = [tokenizer.encode(text) or [tokenizer.eot] for text in candidates]
+        batch = ctranslate2.StorageView.from_array(np.repeat(encoded.output, len(candidates), axis=0))
+        results = self._model.model.align(batch, start, tokens, encoded.frames)
+        scores = []
+        for text, result in zip(candidates, results):
+            logprobs = [float(np.log(max(p, 1e-12))) for p in result.text_token_probs]
+            scores.append(TextScore(text, float(sum(logprobs)), logprobs))
+        return scores

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..models import ModelRef
 from ..options import AsrOptions
-from .base import SAMPLE_RATE, AsrSegment, AsrWord
+from .base import SAMPLE_RATE, WINDOW_S, AsrSegment, AsrWord, TextScore
 
 
 def _install_hint(package: str) -> str:
@@ -99,6 +99,43 @@ class OpenAIWhisperBackend:
             condition_on_previous_text=False,  # as faster.py: fewer loops on calls
             fp16=False,  # CPU
         )
+
+
+    # --- rescoring: teacher-forced log-probabilities of given texts (the decoder's logits) ---------------
+
+    def encode(self, window: np.ndarray):
+        import torch
+        import whisper
+
+        audio = np.ascontiguousarray(window, dtype=np.float32).reshape(-1)[: int(WINDOW_S * SAMPLE_RATE)]
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(torch.from_numpy(audio)), self._model.dims.n_mels)
+        with torch.no_grad():
+            return self._model.embed_audio(mel[None])
+
+    def score_texts(self, encoded, prefix: str, candidates: list[str], options: AsrOptions) -> list[TextScore]:
+        import torch
+        from whisper.tokenizer import get_tokenizer
+
+        if not candidates:
+            return []
+        tokenizer = get_tokenizer(self._model.is_multilingual, language=options.language, task="transcribe")
+        start = list(tokenizer.sot_sequence)
+        if options.prompt:  # as the text was decoded: the prompt is the previous context
+            start = [tokenizer.sot_prev, *tokenizer.encode(" " + options.prompt.strip())[-223:], *start]
+        if prefix:
+            start += tokenizer.encode(prefix)
+        texts = [tokenizer.encode(text) or [tokenizer.eot] for text in candidates]
+        width = len(start) + max(len(t) for t in texts)
+        rows = [start + t + [tokenizer.eot] * (width - len(start) - len(t)) for t in texts]
+        with torch.no_grad():
+            logits = self._model.logits(torch.tensor(rows), encoded.repeat(len(rows), 1, 1))
+            logprobs = torch.log_softmax(logits.float(), dim=-1)
+        scores = []
+        for k, (text, tokens) in enumerate(zip(candidates, texts)):
+            # The logits at position i predict token i + 1.
+            steps = [float(logprobs[k, len(start) - 1 + j, token]) for j, token in enumerate(tokens)]
+            scores.append(TextScore(text, sum(steps), steps))
+        return scores
 
 
 def _segment(s: dict[str, Any]) -> AsrSegment:

@@ -1,0 +1,50 @@
+"""Rescoring on real audio: Whisper's own decoder scores candidate texts against the call (both backends).
+
+The utterances and their times are samples/truth/call_003.json's (the mono
+call whose agent states ID 5678 and asks politely 不知道您…方不方便…); the
+texts compared are the true words and rivals a check would try.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import SAMPLES
+
+from callqa.asr.options import AsrOptions
+from callqa.asr.rescoring import CallRescorer
+from callqa.asr.transcript import Transcript, Utterance
+from callqa.audio.decode import load_audio
+
+pytestmark = pytest.mark.asr
+
+
+@pytest.fixture(scope="module")
+def call_003() -> tuple[Transcript, object]:
+    truth = json.loads((SAMPLES / "truth" / "call_003.json").read_text(encoding="utf-8"))
+    utterances = [Utterance(u["role"], u["start"], u["end"], u["text"], u["text"], 0.9) for u in truth["utterances"]]
+    return Transcript("call_003", "call_003.flac", "A003", "mono", 44.4, utterances), load_audio(SAMPLES / "call_003.flac")
+
+
+@pytest.mark.parametrize("backend", ["faster-whisper", "openai-whisper"])
+def test_the_audio_prefers_what_was_said(asr_backends, call_003, backend):
+    transcript, audio = call_003
+    rescorer = CallRescorer(audio, "mono", asr_backends[backend], AsrOptions(backend=backend))
+    said, other_id, near_id = rescorer.score_utterance(
+        transcript, 0, ["您好，工号五六七八，很高兴为您服务。", "您好，工号一零二四，很高兴为您服务。", "您好，工号五六七九，很高兴为您服务。"])
+    assert said.logprob > other_id.logprob + 10 and said.logprob > near_id.logprob + 2
+    assert said.tokens == len(said.token_logprobs) > 5
+    polite, rude = rescorer.score_utterance(transcript, 3, [
+        "让您久等了，最近可以安排在明天上午。不知道您明天上午方不方便接听电话？",
+        "让您久等了，最近可以安排在明天上午。不知道，您明天上午自己去问吧。"])
+    assert polite.logprob > rude.logprob + 10
+    # The customer's 不行 is heard as 不行, not as its sound-alike 步行.
+    bu_xing, bu_xing_walk = rescorer.score_utterance(transcript, 4, ["不行，明天上午我要上班。下午可以吗？",
+                                                                     "步行，明天上午我要上班。下午可以吗？"])
+    assert bu_xing.logprob > bu_xing_walk.logprob
+    # Utterances 0, 3 and 4 lie in one 30 s window: one encoder pass.
+    assert rescorer.encoded_windows == 1 and rescorer.scored_texts == 7
+    # A phrase put in place of what was said loses to it (whole utterances are compared, never fragments).
+    thanks, absent = rescorer.score_utterance(transcript, 7, ["感谢您的来电，祝您生活愉快，再见。", "好的，那就这样，再见。"])
+    assert thanks.logprob > absent.logprob + 5 and rescorer.encoded_windows == 2
