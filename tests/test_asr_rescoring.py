@@ -30,7 +30,7 @@ def call_003() -> tuple[Transcript, object]:
 @pytest.mark.parametrize("backend", ["faster-whisper", "openai-whisper"])
 def test_the_audio_prefers_what_was_said(asr_backends, call_003, backend):
     transcript, audio = call_003
-    rescorer = CallRescorer(audio, "mono", asr_backends[backend], AsrOptions(backend=backend))
+    rescorer = CallRescorer(lambda: audio, "mono", lambda: asr_backends[backend], AsrOptions(backend=backend))
     said, other_id, near_id = rescorer.score_utterance(
         transcript, 0, ["您好，工号五六七八，很高兴为您服务。", "您好，工号一零二四，很高兴为您服务。", "您好，工号五六七九，很高兴为您服务。"])
     assert said.logprob > other_id.logprob + 10 and said.logprob > near_id.logprob + 2
@@ -48,3 +48,22 @@ def test_the_audio_prefers_what_was_said(asr_backends, call_003, backend):
     # A phrase put in place of what was said loses to it (whole utterances are compared, never fragments).
     thanks, absent = rescorer.score_utterance(transcript, 7, ["感谢您的来电，祝您生活愉快，再见。", "好的，那就这样，再见。"])
     assert thanks.logprob > absent.logprob + 5 and rescorer.encoded_windows == 2
+
+
+def test_scores_are_cached_per_recording_and_a_hit_needs_no_audio_nor_model(asr_backends, call_003, tmp_path):
+    from callqa.asr.rescoring import RescoreCache
+
+    transcript, audio = call_003
+    texts = ["您好，工号五六七八，很高兴为您服务。", "您好，工号一零二四，很高兴为您服务。"]
+    first = CallRescorer(lambda: audio, "mono", lambda: asr_backends["faster-whisper"], AsrOptions(),
+                         identity="sha-of-call-003", cache=RescoreCache(tmp_path))
+    scored = first.score_utterance(transcript, 0, texts)
+    first.close()
+
+    def unavailable():
+        raise AssertionError("a cached question must not decode the audio or load the model")
+
+    again = CallRescorer(unavailable, "mono", unavailable, AsrOptions(), identity="sha-of-call-003",
+                         cache=RescoreCache(tmp_path))
+    assert [s.logprob for s in again.score_utterance(transcript, 0, texts)] == [s.logprob for s in scored]
+    assert again.cached_texts == 2 and again.encoded_windows == 0

@@ -96,7 +96,7 @@ def test_a_check_that_raises_is_reported_not_fatal(monkeypatch):
         ("[matching]\nfuzzy_threshold = 1.5\n", "matching.fuzzy_threshold: must be in (0, 1], got 1.5"),
         ("[matching]\nfuzzy = 1\n", "matching.fuzzy: expected true or false, got 1"),
         ("flag_below = 120\n", "flag_below: must be between 0 and 100, got 120"),
-        ("threshold = 80\n", "threshold: unknown key; valid: name, description, flag_below, min_agent_speech_s, matching, checks"),
+        ("threshold = 80\n", "threshold: unknown key; valid: name, description, flag_below, min_agent_speech_s, matching, verification, checks"),
         ("checks = 3\n", "checks: expected a table, got 3"),
         ("[checks\n", "not valid TOML"),
     ],

@@ -14,34 +14,67 @@ Whisper hears 30 s at a time and its encoder is the costly part, so a
 inside it: a window opens just before the first utterance asked about, and an
 utterance further into it is scored after the words heard before it in the
 window (given, not scored), as Whisper itself would have decoded it.
+
+Scores are cached on disk per recording (:class:`RescoreCache`, keyed by the
+audio bytes, the model, the recognition options, the window and the texts),
+so re-scoring a batch with a changed scorecard asks the model only the new
+questions: the audio is decoded and the model loaded only on a miss.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ..audio.decode import DecodedAudio
+from ..files import atomic_write
 from .backends.base import SAMPLE_RATE, WINDOW_S, AsrBackend, TextScore
 from .options import AsrOptions
 from .transcript import Transcript, Utterance
 
-__all__ = ["CallRescorer", "TextScore", "LEAD_S"]
+__all__ = ["CallRescorer", "RescoreCache", "TextScore", "LEAD_S"]
 
 # A window opens this long before the utterance asked about: Whisper's times are
 # about 0.1-0.3 s early or late, and the first syllable must be in the window.
 LEAD_S = 0.4
 # An utterance is scored in an open window only if it ends this long before the window does.
 _TAIL_S = 1.0
+# Bump when what a score means changes (windowing, prompt handling).
+RESCORE_VERSION = 1
+
+
+class RescoreCache:
+    """Scores already computed, one JSON file per recording under ``directory``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def _path(self, audio_sha256: str) -> Path:
+        return self.directory / audio_sha256[:2] / f"{audio_sha256}.json"
+
+    def load(self, audio_sha256: str) -> dict[str, list]:
+        try:
+            return json.loads(self._path(audio_sha256).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # a missing or damaged entry is a miss, never an error
+
+    def save(self, audio_sha256: str, entries: dict[str, list]) -> None:
+        path = self._path(audio_sha256)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps(entries, ensure_ascii=False))
 
 
 @dataclass
 class _Window:
     channel: int | None
     start: float
-    encoded: object
+    encoded: object = None  # encoded on the first question the cache can't answer
 
     def holds(self, u: Utterance) -> bool:
         return self.start <= u.start - 0.1 and u.end <= self.start + WINDOW_S - _TAIL_S
@@ -49,34 +82,56 @@ class _Window:
 
 @dataclass
 class CallRescorer:
-    """Scores candidate texts against one call's audio; one encoder pass per window used."""
+    """Scores candidate texts against one call's audio; one encoder pass per window used.
 
-    audio: DecodedAudio
+    ``audio`` and ``backend`` are callables, so a call whose every question is
+    in ``cache`` is never decoded and loads no model.
+    """
+
+    audio: Callable[[], DecodedAudio]
     layout: str  # the transcript's channels: "mono" or a stereo layout
-    backend: AsrBackend
+    backend: Callable[[], AsrBackend]
     options: AsrOptions
+    identity: str = ""  # audio sha256 + model: what the cache entries belong to
+    cache: RescoreCache | None = None
     windows: list[_Window] = field(default_factory=list)
     encoded_windows: int = 0
     scored_texts: int = 0
+    cached_texts: int = 0
     elapsed_s: float = 0.0
+    _decoded: DecodedAudio | None = None
+    _entries: dict[str, list] | None = None
+    _dirty: bool = False
 
     def _samples(self, channel: int | None) -> np.ndarray:
-        if channel is None or self.layout == "mono" or self.audio.n_channels == 1:
-            return self.audio.mono()
-        return self.audio.channels[channel]
+        if self._decoded is None:
+            self._decoded = self.audio()
+        audio = self._decoded
+        if channel is None or self.layout == "mono" or audio.n_channels == 1:
+            return audio.mono()
+        return audio.channels[channel]
 
     def _window_for(self, u: Utterance) -> _Window:
         channel = None if self.layout == "mono" else u.channel
         for window in self.windows:
             if window.channel == channel and window.holds(u):
                 return window
-        start = max(0.0, u.start - LEAD_S)
-        samples = self._samples(channel)
-        first = int(start * SAMPLE_RATE)
-        window = _Window(channel, start, self.backend.encode(samples[first : first + int(WINDOW_S * SAMPLE_RATE)]))
+        window = _Window(channel, round(max(0.0, u.start - LEAD_S), 2))
         self.windows.append(window)
-        self.encoded_windows += 1
         return window
+
+    def _encoded(self, window: _Window):
+        if window.encoded is None:
+            first = int(window.start * SAMPLE_RATE)
+            samples = self._samples(window.channel)[first : first + int(WINDOW_S * SAMPLE_RATE)]
+            window.encoded = self.backend().encode(samples)
+            self.encoded_windows += 1
+        return window.encoded
+
+    def _key(self, window: _Window, prefix: str, text: str) -> str:
+        material = json.dumps([RESCORE_VERSION, self.identity, self.options.recognition_fields(), window.channel,
+                               window.start, prefix, text], ensure_ascii=False, sort_keys=True, default=list)
+        return hashlib.sha256(material.encode("utf-8")).hexdigest()[:24]
 
     def score_utterance(self, transcript: Transcript, index: int, candidates: list[str]) -> list[TextScore]:
         """Each candidate's fit as the words of utterance ``index`` (in the order given)."""
@@ -91,7 +146,22 @@ class CallRescorer:
             and other.start >= window.start - 0.05
             and other.end <= u.start + 0.05
         )
-        scores = self.backend.score_texts(window.encoded, prefix, list(candidates), self.options)
-        self.scored_texts += len(candidates)
+        if self._entries is None:
+            self._entries = self.cache.load(self.identity) if self.cache and self.identity else {}
+        keys = [self._key(window, prefix, text) for text in candidates]
+        missing = [text for text, key in zip(candidates, keys) if key not in self._entries]
+        if missing:
+            scored = self.backend().score_texts(self._encoded(window), prefix, missing, self.options)
+            for score in scored:
+                self._entries[self._key(window, prefix, score.text)] = [score.logprob, score.token_logprobs]
+            self._dirty = True
+        self.scored_texts += len(missing)
+        self.cached_texts += len(candidates) - len(missing)
         self.elapsed_s += time.perf_counter() - started
-        return scores
+        return [TextScore(text, *self._entries[key]) for text, key in zip(candidates, keys)]
+
+    def close(self) -> None:
+        """Keep what was scored for the next run."""
+        if self._dirty and self.cache and self.identity and self._entries is not None:
+            self.cache.save(self.identity, self._entries)
+            self._dirty = False

@@ -8,6 +8,21 @@ from typing import Any, ClassVar
 from ..asr.transcript import Transcript
 
 
+@dataclass(frozen=True)
+class VerificationSettings:
+    """The scorecard's ``[verification]`` section."""
+
+    enabled: bool = True
+    accept_margin: float = 1.0  # nats by which the expected words must beat the heard ones to count as said
+    reject_margin: float = 2.0  # nats by which the heard words must beat every candidate to count as not said
+    convict_margin: float = 2.0  # nats by which a convicting phrase must beat each of its rivals
+    id_margin: float = 2.0  # nats by which one employee ID must beat every other
+    # Mean log-probability per token of the best reading: below it, the words are unreadable.
+    unintelligible_below: float = field(default=-1.5, metadata={"signed": True})
+    speaker_doubt_below: float = 0.8  # mono: evidence on an utterance whose role confidence is lower needs listening
+    max_candidates: int = 4  # texts compared per question besides the heard one (each costs decoder time)
+
+
 @dataclass
 class CallContext:
     """What a check may know about the call beyond its words."""
@@ -15,6 +30,8 @@ class CallContext:
     call_id: str
     agent_id: str | None = None
     expected_employee_id: str | None = None  # from the roster; digits
+    # Asks the audio how well given texts fit an utterance (checks/verification.py); None: text only.
+    verifier: Any = None
 
 
 @dataclass
@@ -76,6 +93,20 @@ class CheckResult:
         return cls(check_id, None, 0.0, extra={**extra, "reason": reason})
 
     @classmethod
+    def needs_listening(cls, check_id: str, reason: str, findings: list["Finding"], **extra: Any) -> "CheckResult":
+        """The audio can't decide (``passed`` null, no deduction): a person must listen. Each finding
+        says where, with ``would_deduct``: what a reviewer confirming it takes off."""
+        for f in findings:
+            f.extra.setdefault("would_deduct", f.deduction)
+            f.extra["needs_listening"] = True
+            f.deduction = 0.0
+        return cls(check_id, None, 0.0, findings, extra={**extra, "needs_listening": True, "reason": reason})
+
+    @property
+    def is_needs_listening(self) -> bool:
+        return self.passed is None and bool(self.extra.get("needs_listening"))
+
+    @classmethod
     def from_dict(cls, check_id: str, data: dict[str, Any]) -> "CheckResult":
         """Rebuild from the calls.jsonl / database form (the inverse of to_dict)."""
         standard = {"passed", "deduction", "findings", "critical"}
@@ -97,6 +128,8 @@ class CheckConfig:
     enabled: bool = True
     deduction: float = 0.0  # points off per failure (per occurrence where the check says so)
     critical: bool = False  # failing it flags the call for review
+    # Filled by the scorecard from its [verification] section (not a key of the check's own section).
+    verification: VerificationSettings = field(default_factory=VerificationSettings, metadata={"toml": False})
 
 
 NO_AGENT_SPEECH = "the agent does not speak in this call"

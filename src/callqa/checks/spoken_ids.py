@@ -70,8 +70,10 @@ def _grow(simple: str, start: int, end: int, want: int | None, floor: int = 0) -
 @dataclass
 class StatedId:
     digits: str
-    start: int  # span in the text searched
+    start: int  # span in the text searched: the marker or the suffix included
     end: int
+    digits_start: int = -1  # the span of the digits alone (as written: 八零二三, 8023, 要三五期)
+    digits_end: int = -1
 
 
 def find_ids(
@@ -115,7 +117,7 @@ def find_ids(
         start, end = _grow(simple, start, run.end(), want, floor=begin)
         digits = parse_id(simple[start:end])
         if fits(digits):
-            found.append(StatedId(digits, marker.start, end))
+            found.append(StatedId(digits, marker.start, end, start, end))
     for run in _DIGIT_RUN.finditer(simple):
         if any(s.start <= run.start() < s.end for s in found):
             continue  # already read after a marker
@@ -123,6 +125,6 @@ def find_ids(
         for a, b in dict.fromkeys([(start, run.end()), _grow(simple, start, run.end(), want)]):
             digits, suffix_end = parse_id(simple[a:b]), suffix_at(b)
             if fits(digits) and suffix_end is not None:
-                found.append(StatedId(digits, a, suffix_end))
+                found.append(StatedId(digits, a, suffix_end, a, b))
                 break
     return sorted(found, key=lambda s: s.start)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -81,6 +82,10 @@ def score_command(
     agent_pattern: str | None = pattern_option,
     auto_swap: bool = auto_swap_option,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no tables: errors, warnings and the gate only."),
+    no_verify: bool = typer.Option(
+        False, "--no-verify", help="Decide on the transcript's words alone (as [verification] enabled = false): faster, "
+        "but a misheard word can pass or fail a check.",
+    ),
 ) -> None:
     """Score every call: transcripts, checks with evidence, per-agent results and flagged calls.
 
@@ -95,6 +100,8 @@ def score_command(
 
     agents = load_roster(roster)
     card = load_scorecard(scorecard)
+    if no_verify:
+        card = replace(card, verification=replace(card.verification, enabled=False))
     options = AsrOptions.build(
         backend=backend, model=model, initial_prompt=prompt, hotwords=tuple(hotword) if hotword else None,
         auto_swap=auto_swap or None,
@@ -104,7 +111,29 @@ def score_command(
     output_folder(out)
     with sigterm_as_interrupt():
         results = transcribe_batch(calls, options, out, workers=workers, use_cache=not no_cache, progress=not quiet)
-    _write_and_report(input, out, results, card, agents, fail_under, quiet)
+    with sigterm_as_interrupt():
+        scores = _score(results, card, agents, options, quiet)
+    _write_and_report(input, out, results, scores, card, fail_under, quiet)
+
+
+def _score(results: list, card, agents, options, quiet: bool) -> list:
+    """Run the checks on every call, verifying against the audio when the scorecard says so."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..scoring.score import score_batch
+    from ..scoring.verifiers import RescorerFactory
+
+    rescorers = RescorerFactory(options) if card.verification.enabled else None
+    bar = Progress(TextColumn("checking   "), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=Console(stderr=True), disable=quiet)
+    with bar:
+        task = bar.add_task("checks", total=len(results))
+        scores = score_batch(results, card, agents, rescorers, on_call=lambda _: bar.advance(task))
+    if rescorers is not None and rescorers.calls and not quiet:
+        Console().print(
+            f"Verified against the audio: {rescorers.scored_texts} text(s) scored in {rescorers.encoded_windows} "
+            f"window(s), {rescorers.cached_texts} from the cache, {rescorers.elapsed_s:.1f} s.", highlight=False)
+    return scores
 
 
 def _warn_unverifiable(calls: list, agents, roster_name: str) -> None:
@@ -118,17 +147,15 @@ def _warn_unverifiable(calls: list, agents, roster_name: str) -> None:
         warn(f"agent(s) not in {roster_name}: {', '.join(unknown)}; their employee ID cannot be verified")
 
 
-def _write_and_report(input: Path, out: Path, results: list, card, agents, fail_under: float | None,
+def _write_and_report(input: Path, out: Path, results: list, scores: list, card, fail_under: float | None,
                       quiet: bool = False) -> None:
-    """Score the transcribed calls, write calls.jsonl, the database and the CSVs, print the summary, gate."""
+    """Write calls.jsonl, the database and the CSVs, print the summary, gate."""
     from ..audio.inputs import input_root
     from ..reports.db import db_path, open_db, save_calls
     from ..reports.jsonl import CALLS_FILENAME, write_calls_jsonl
     from ..reports.tables import write_reports
-    from ..scoring.score import score_batch
 
     console = Console(quiet=quiet)
-    scores = score_batch(results, card, agents)
     calls_path = write_calls_jsonl(out / CALLS_FILENAME, scores)
     conn = open_db(db_path(out))
     try:

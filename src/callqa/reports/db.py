@@ -258,8 +258,8 @@ def _utterance_dict(utterance: Any) -> dict[str, Any]:
     return utterance if isinstance(utterance, dict) else asdict(utterance)
 
 
-def dismissed_fingerprints(conn: sqlite3.Connection, call_id: str) -> set[str]:
-    """Fingerprints whose latest confirm/dismiss decision is 'dismiss'."""
+def finding_decisions(conn: sqlite3.Connection, call_id: str) -> dict[str, str]:
+    """fingerprint -> the confirm/dismiss decision in force (the latest)."""
     latest: dict[str, str] = {}
     for row in conn.execute(
         "SELECT fingerprint, decision FROM decisions WHERE call_id = ? AND fingerprint IS NOT NULL "
@@ -267,7 +267,12 @@ def dismissed_fingerprints(conn: sqlite3.Connection, call_id: str) -> set[str]:
         (call_id,),
     ):
         latest[row["fingerprint"]] = row["decision"]
-    return {fingerprint for fingerprint, decision in latest.items() if decision == "dismiss"}
+    return latest
+
+
+def dismissed_fingerprints(conn: sqlite3.Connection, call_id: str) -> set[str]:
+    """Fingerprints whose latest confirm/dismiss decision is 'dismiss'."""
+    return {fp for fp, decision in finding_decisions(conn, call_id).items() if decision == "dismiss"}
 
 
 def load_check_results(conn: sqlite3.Connection, call_id: str) -> dict[str, CheckResult]:
@@ -289,11 +294,13 @@ def call_outcome(conn: sqlite3.Connection, call_id: str) -> ScoreOutcome:
     row = conn.execute("SELECT error, checks FROM calls WHERE call_id = ?", (call_id,)).fetchone()
     if row is None:
         raise KeyError(f"no call {call_id!r} in the results database")
+    decisions = finding_decisions(conn, call_id)
     return compute_outcome(
         _check_results(row["checks"]),
         _flag_below_for(conn, call_id),
-        dismissed=dismissed_fingerprints(conn, call_id),
+        dismissed={fp for fp, d in decisions.items() if d == "dismiss"},
         error=row["error"],
+        confirmed={fp for fp, d in decisions.items() if d == "confirm"},
     )
 
 

@@ -27,7 +27,7 @@ from ..errors import UsageError
 
 CHECK_COLUMNS = tuple(CHECKS)  # a labels column per registered check
 VERDICTS = ("pass", "fail", "na")
-STATUSES = ("ok", "missing", "mismatch", "roster_unknown")
+STATUSES = ("ok", "missing", "mismatch", "roster_unknown", "uncertain")
 BOOLEANS = {"true": True, "false": False}
 
 

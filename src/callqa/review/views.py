@@ -104,9 +104,10 @@ def call_page(call_id: str):
     call = _call_or_404(call_id)
     latest = {fp: d for (_, fp), d in store.latest_finding_decisions(conn, call.call_id).items()}
     dismissed = {fp for fp, d in latest.items() if d.decision == "dismiss"}
+    confirmed = {fp for fp, d in latest.items() if d.decision == "confirm"}
     findings = finding_views(call.checks, latest, _mask)
     machine = compute_outcome(call.checks, None)
-    now = compute_outcome(call.checks, None, dismissed)
+    now = compute_outcome(call.checks, None, dismissed, confirmed=confirmed)
     checks = [
         CheckView(cid, machine.passed.get(cid), now.passed.get(cid), machine.deductions.get(cid, 0.0),
                   now.deductions.get(cid, 0.0), r.critical, r.extra, findings[cid])

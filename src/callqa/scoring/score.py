@@ -102,11 +102,12 @@ def too_little_speech(transcript: Transcript, minimum_s: float) -> str | None:
     return f"the agent speaks for only {speech:.1f} s (a call needs {minimum_s:g} s to be scored)"
 
 
-def score_call(result: TranscriptionResult, scorecard: Any, roster: Roster | None) -> CallScore:
+def score_call(result: TranscriptionResult, scorecard: Any, roster: Roster | None, verifier: Any = None) -> CallScore:
     """Run the scorecard's checks on one transcribed call and score it.
 
     ``scorecard`` is a :class:`callqa.scoring.scorecard.Scorecard`; ``roster``
-    supplies the agent's name and the employee ID they must state.
+    supplies the agent's name and the employee ID they must state; ``verifier``
+    (a CallRescorer) lets the checks ask the audio (checks/verification.py).
     """
     call = result.call
     transcript = result.transcript
@@ -133,6 +134,7 @@ def score_call(result: TranscriptionResult, scorecard: Any, roster: Roster | Non
             call_id=call.call_id,
             agent_id=agent_id,
             expected_employee_id=entry.employee_id if entry else None,
+            verifier=verifier,
         )
         try:
             results = run_checks(transcript, scorecard.checks, context)
@@ -156,6 +158,18 @@ def score_call(result: TranscriptionResult, scorecard: Any, roster: Roster | Non
     return base
 
 
-def score_batch(results: list[TranscriptionResult], scorecard: Any, roster: Roster | None) -> list[CallScore]:
-    """Score every transcribed call of a batch, in order."""
-    return [score_call(result, scorecard, roster) for result in results]
+def score_batch(results: list[TranscriptionResult], scorecard: Any, roster: Roster | None,
+                rescorers: Any = None, on_call: Any = None) -> list[CallScore]:
+    """Score every transcribed call of a batch, in order. ``rescorers`` (a scoring.verifiers.RescorerFactory)
+    gives each call's checks the audio to verify against; ``on_call(score)`` is told of each scored call."""
+    scores = []
+    for result in results:
+        rescorer = rescorers(result) if rescorers is not None and scorecard.verification.enabled else None
+        try:
+            scores.append(score_call(result, scorecard, roster, rescorer))
+        finally:
+            if rescorers is not None:
+                rescorers.done(rescorer)
+        if on_call is not None:
+            on_call(scores[-1])
+    return scores

@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..checks.base import CheckConfig
+from ..checks.base import CheckConfig, VerificationSettings
 from ..errors import UsageError
 from ..checks.matching import MatchSettings, expand_phrase
 from ..checks.registry import CHECKS
@@ -28,7 +28,7 @@ from ..checks.registry import CHECKS
 __all__ = ["Scorecard", "ScorecardError", "load_scorecard", "parse_scorecard", "default_scorecard_text"]
 
 DEFAULT_SCORECARD = "default_scorecard.toml"
-_TOP_LEVEL_KEYS = ("name", "description", "flag_below", "min_agent_speech_s", "matching", "checks")
+_TOP_LEVEL_KEYS = ("name", "description", "flag_below", "min_agent_speech_s", "matching", "verification", "checks")
 
 
 class ScorecardError(UsageError):
@@ -52,6 +52,7 @@ class Scorecard:
     # noise, tones or a clip cut short would otherwise pass every check and score 100.
     min_agent_speech_s: float = 3.0
     matching: MatchSettings = field(default_factory=MatchSettings)
+    verification: VerificationSettings = field(default_factory=VerificationSettings)
     checks: dict[str, CheckConfig] = field(default_factory=dict)  # in scorecard order, disabled ones included
     description: str = ""
     source: str = "<default>"  # the file it came from
@@ -117,6 +118,14 @@ def parse_scorecard(
         if not 0 <= matching.low_confidence_below <= 1:
             errors.append(f"matching.low_confidence_below: must be in [0, 1], got {matching.low_confidence_below:g}")
 
+    verification = _build(VerificationSettings, _table(merged, "verification", "verification", errors),
+                          "verification", errors)
+    if isinstance(verification, VerificationSettings):
+        if not 0 < verification.speaker_doubt_below <= 1:
+            errors.append(f"verification.speaker_doubt_below: must be in (0, 1], got {verification.speaker_doubt_below:g}")
+        if verification.max_candidates < 1:
+            errors.append(f"verification.max_candidates: must be at least 1, got {verification.max_candidates}")
+
     sections = _table(merged, "checks", "checks", errors)
     configs: dict[str, CheckConfig] = {}
     for check_id, section in sections.items():
@@ -136,9 +145,10 @@ def parse_scorecard(
     if errors:
         raise ScorecardError(errors, source)
     for config in configs.values():
+        config.verification = verification
         if any(f.name == "matching" for f in dataclasses.fields(config)):
             config.matching = matching  # type: ignore[attr-defined]
-    return Scorecard(name, flag_below, min_speech, matching, configs, description, source, text)
+    return Scorecard(name, flag_below, min_speech, matching, verification, configs, description, source, text)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -203,10 +213,18 @@ def _build(cls: type, section: dict[str, Any], where: str, errors: list[str]) ->
         value = _value(section, key, hints[key], f"{where}.{key}", errors, None)
         if value is None:
             continue
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        field_ = next(f for f in dataclasses.fields(cls) if f.name == key)
+        signed = field_.metadata.get("signed", False)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0 and not signed:
             errors.append(f"{where}.{key}: must not be negative, got {value:g}")
             continue
-        field_ = next(f for f in dataclasses.fields(cls) if f.name == key)
+        if field_.metadata.get("rivals"):
+            for i, entry in enumerate(value):
+                name, sep, alternatives = entry.partition("=")
+                if not sep or not name.strip() or not any(a.strip() for a in alternatives.split("|")):
+                    errors.append(f"{where}.{key}[{i}]: {entry!r}: write PHRASE=RIVAL|RIVAL (不行=步行|不幸)")
+            values[key] = value
+            continue
         if field_.metadata.get("phrases"):
             if not value and not field_.metadata.get("optional"):
                 errors.append(f"{where}.{key}: empty; list at least one phrase, or set enabled = false "

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from ...asr.transcript import Transcript
-from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
+from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult, Finding
 from ..matching import (
     PhraseCheckConfig,
     compile_phrases,
@@ -15,6 +15,7 @@ from ..matching import (
     match_utterance,
     utterance_finding,
 )
+from ..verification import NOT_SAID, SAID, Verification, replace_span, verify_rivals
 
 
 @dataclass
@@ -43,6 +44,20 @@ class BannedPhrasesConfig(PhraseCheckConfig):
     # because Whisper writes 不知到 for 不知道 and nothing innocent sounds like it.
     homophones: bool = False
     homophones_from: int = 3
+    # What else the audio may hold where a banned phrase was heard: PHRASE=RIVAL|RIVAL. With verification on,
+    # a phrase convicts only when the audio prefers it to every rival by verification.convict_margin; a rival
+    # the audio prefers excuses it; anything between is left to listening.
+    rivals: list[str] = field(
+        default_factory=lambda: ["不行=步行|不幸|不醒|可行", "不可以=不刻意|不可惜|都可以", "不知道=我知道|不知道您"],
+        metadata={"phrases": True, "optional": True, "rivals": True},
+    )
+
+    def rivals_of(self, phrase: str) -> list[str]:
+        for entry in self.rivals:
+            name, _, alternatives = entry.partition("=")
+            if name.strip() == phrase:
+                return [a.strip() for a in alternatives.split("|") if a.strip()]
+        return []
 
 
 # Sentence-final particles, a question mark, 是否/能否/可否, A-not-A (方不方便, 有没有),
@@ -115,16 +130,57 @@ class BannedPhrasesCheck(Check):
                     for q in find_phrases(text, questions, hit.source)
                 ):
                     continue
-                findings.append(
-                    utterance_finding(
-                        transcript,
-                        index,
-                        f"the agent said the banned phrase {hit.phrase} (heard: {hit.quote})",
-                        config.deduction,
-                        config.matching,
-                        {"phrase": hit.phrase, **match_extra(hit)},
-                    )
+                finding = utterance_finding(
+                    transcript,
+                    index,
+                    f"the agent said the banned phrase {hit.phrase} (heard: {hit.quote})",
+                    config.deduction,
+                    config.matching,
+                    {"phrase": hit.phrase, **match_extra(hit)},
                 )
-        if not findings:
-            return CheckResult(self.id, True, 0.0)
-        return CheckResult(self.id, False, sum(f.deduction for f in findings), findings)
+                findings.append((finding, self._doubt(transcript, index, text, hit, config, context)))
+        return _settle(self.id, findings)
+
+    @staticmethod
+    def _doubt(transcript: Transcript, index: int, text: str, hit, config: BannedPhrasesConfig,
+               context: CallContext) -> Verification | str | None:
+        """Why this hit can't convict (a reason, or the verification that excused it), or None when it stands."""
+        u = transcript.utterances[index]
+        settings = config.verification
+        if transcript.channels == "mono" and u.role_confidence < settings.speaker_doubt_below:
+            return f"on this mono call it is uncertain who said it (role confidence {u.role_confidence:.2f})"
+        if context.verifier is None or not settings.enabled:
+            return None
+        rivals = [replace_span(text, hit.start, hit.end, r) for r in config.rivals_of(hit.phrase)]
+        rivals = [r for r in rivals if r != text][: settings.max_candidates]
+        if not rivals:
+            return None
+        verified = verify_rivals(transcript, index, text, rivals, context.verifier, settings,
+                                 f"did the agent say {hit.phrase}?", settings.convict_margin)
+        return None if verified.outcome == SAID else verified
+
+
+def _settle(check_id: str, findings: list[tuple[Finding, Verification | str | None]]) -> CheckResult:
+    """Convicted hits deduct; hits a rival reading excuses are dropped (and listed); doubtful ones wait for a listener."""
+    convicted, doubtful, excused = [], [], []
+    for finding, doubt in findings:
+        if isinstance(doubt, Verification):
+            finding.extra["verification"] = doubt.to_dict()
+        if doubt is None or (isinstance(doubt, Verification) and doubt.outcome == SAID):
+            convicted.append(finding)
+        elif isinstance(doubt, Verification) and doubt.outcome == NOT_SAID:
+            excused.append({"phrase": finding.extra["phrase"], "utterance": finding.utterance, "reason": doubt.reason,
+                            "verification": doubt.to_dict()})
+        else:
+            finding.extra["reason"] = doubt if isinstance(doubt, str) else doubt.reason
+            doubtful.append(finding)
+    extra = {"excused": excused} if excused else {}
+    for finding in doubtful:
+        finding.extra.update(needs_listening=True, would_deduct=finding.deduction)
+        finding.deduction = 0.0
+    if convicted:
+        return CheckResult(check_id, False, sum(f.deduction for f in convicted), convicted + doubtful, extra=extra)
+    if doubtful:
+        reason = "; ".join(dict.fromkeys(f.extra["reason"] for f in doubtful))
+        return CheckResult.needs_listening(check_id, reason, doubtful, **extra)
+    return CheckResult(check_id, True, 0.0, extra=extra)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from ...asr.transcript import Transcript
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
-from ..matching import PhraseCheckConfig, compile_phrases, match_utterance, split_deduction, utterance_finding
+from ..matching import PhraseCheckConfig, compile_phrases, match_utterance
+from ..verification import SAID, MissingPiece, expected_words, settle_pieces
 
 
 @dataclass
@@ -83,14 +84,11 @@ class ClosingCheck(Check):
         missing = []
         for piece, (entries, detail) in pieces.items():
             phrases = compile_phrases(entries, config.matching)
-            if not any(match_utterance(u, phrases) for _, u in window):
-                missing.append((piece, detail))
-        if not missing:
-            return CheckResult(self.id, True, 0.0)
-        last_index = agent[-1][0]
-        shares = split_deduction(config.deduction, len(missing))
-        findings = [
-            utterance_finding(transcript, last_index, detail, share, config.matching, {"missing": piece})
-            for (piece, detail), share in zip(missing, shares)
-        ]
-        return CheckResult(self.id, False, config.deduction, findings)
+            matches = [m for _, u in window for m in match_utterance(u, phrases)]
+            outcome, verified = expected_words(
+                transcript, [i for i, _ in window], entries, matches, context.verifier, config.verification,
+                f"did the agent close with {entries[0]}?", where="end",
+            )
+            if outcome != SAID:
+                missing.append(MissingPiece(agent[-1][0], detail, {"missing": piece}, outcome, verified))
+        return settle_pieces(self.id, transcript, missing, config.deduction, config.matching)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ...asr.transcript import Transcript, Utterance
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from ..matching import MatchSettings, PhraseCheckConfig, compile_phrases, utterance_finding
+from ..id_verification import verify_missing_id, verify_stated_id
 from ..spoken_ids import StatedId, find_ids, parse_id
 
 @dataclass
@@ -88,16 +89,10 @@ class EmployeeIdCheck(Check):
             return CheckResult(self.id, None, 0.0, extra=extra)
 
         settings: MatchSettings = config.matching
+        verifier = context.verifier if config.verification.enabled and expected else None
         stated = _stated_ids(agent, config, expected)
         if not stated:
-            finding = utterance_finding(
-                transcript,
-                agent[0][0],
-                f"no employee ID stated in the first {config.window_s:g} s of the agent's speech",
-                config.deduction,
-                settings,
-            )
-            return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
+            return self._missing(transcript, config, agent, expected, verifier, extra)
 
         chosen = next((s for s in stated if s[2].digits == expected), None)
         slipped = chosen is None and expected is not None and config.tolerate_lost_digit
@@ -110,6 +105,24 @@ class EmployeeIdCheck(Check):
             who = f"agent {context.agent_id}" if context.agent_id else "this call's agent (the call names none)"
             extra["reason"] = f"ID {heard.digits} stated, but the roster has no ID for {who} to compare it with"
             return CheckResult(self.id, None, 0.0, extra=extra)
+        u = transcript.utterances[index]
+        quoted = getattr(u, source)
+        mismatch_extra = {"heard_id": heard.digits, "quote": quoted[heard.start : heard.end], "span": [heard.start, heard.end]}
+        if verifier is not None:
+            verdict = verify_stated_id(transcript, index, quoted, heard, expected, verifier, config.verification)
+            extra.update(heard_id=verdict.heard_id, transcribed_id=heard.digits,
+                         verification=verdict.verification.to_dict())
+            if verdict.status == "ok":
+                extra["status"] = "ok"
+                return CheckResult(self.id, True, 0.0, extra=extra)
+            mismatch_extra["heard_id"] = verdict.heard_id
+            detail = f"the agent stated employee ID {verdict.heard_id}, the roster says {expected}"
+            finding = utterance_finding(transcript, index, detail, config.deduction, settings, mismatch_extra)
+            if verdict.status == "uncertain":
+                extra["status"] = "uncertain"
+                return CheckResult.needs_listening(self.id, verdict.verification.reason, [finding], **extra)
+            extra["status"] = "mismatch"
+            return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
         if heard.digits == expected or (slipped and chosen):
             extra["status"] = "ok"
             if heard.digits != expected:
@@ -120,16 +133,33 @@ class EmployeeIdCheck(Check):
             return CheckResult(self.id, True, 0.0, extra=extra)
 
         extra["status"] = "mismatch"
-        u = transcript.utterances[index]
-        quoted = getattr(u, source)
         finding = utterance_finding(
             transcript,
             index,
             f"the agent stated employee ID {heard.digits}, the roster says {expected}",
             config.deduction,
             settings,
-            {"heard_id": heard.digits, "quote": quoted[heard.start : heard.end], "span": [heard.start, heard.end]},
+            mismatch_extra,
         )
+        return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
+
+    def _missing(self, transcript: Transcript, config: EmployeeIdConfig, agent: list[tuple[int, Utterance]],
+                 expected: str | None, verifier, extra: dict) -> CheckResult:
+        """No ID in the words: missing, unless the audio holds the roster's ID where Whisper wrote another thing."""
+        detail = f"no employee ID stated in the first {config.window_s:g} s of the agent's speech"
+        finding = utterance_finding(transcript, agent[0][0], detail, config.deduction, config.matching)
+        if verifier is None:
+            return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
+        opening = [i for i, u in agent if u.start <= agent[0][1].start + config.window_s]
+        verdict = verify_missing_id(transcript, opening, expected, verifier, config.verification)
+        extra["verification"] = verdict.verification.to_dict()
+        finding.extra["verification"] = extra["verification"]
+        if verdict.status == "ok":
+            extra.update(status="ok", heard_id=expected)
+            return CheckResult(self.id, True, 0.0, extra=extra)
+        if verdict.status == "uncertain":
+            extra["status"] = "uncertain"
+            return CheckResult.needs_listening(self.id, verdict.verification.reason, [finding], **extra)
         return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
 
 

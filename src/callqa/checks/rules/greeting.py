@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ...asr.transcript import Transcript
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from ..matching import PhraseCheckConfig, compile_phrases, match_utterance, utterance_finding
+from ..verification import SAID, UNCERTAIN, expected_words
 
 
 @dataclass
@@ -59,15 +60,22 @@ class GreetingCheck(Check):
             return CheckResult.not_applicable(self.id, NO_AGENT_SPEECH)
         phrases = compile_phrases(config.phrases, config.matching)
         opening = agent[: max(1, config.window_utterances)]
-        for index, utterance in opening:
-            if match_utterance(utterance, phrases):
-                return CheckResult(self.id, True, 0.0)
-        first_index = opening[0][0]
+        matches = [m for _, u in opening for m in match_utterance(u, phrases)]
+        outcome, verified = expected_words(
+            transcript, [i for i, _ in opening], config.phrases, matches, context.verifier, config.verification,
+            "did the agent open with a greeting?", where="start",
+        )
+        extra = {"verification": verified.to_dict()} if verified else {}
+        if outcome == SAID:
+            return CheckResult(self.id, True, 0.0, extra=extra)
         finding = utterance_finding(
             transcript,
-            first_index,
+            opening[0][0],
             "the agent's first words are not a greeting (您好, 欢迎致电 ...)",
             config.deduction,
             config.matching,
+            extra,
         )
-        return CheckResult(self.id, False, config.deduction, [finding])
+        if outcome == UNCERTAIN:
+            return CheckResult.needs_listening(self.id, verified.reason or "the opening can't be read", [finding])
+        return CheckResult(self.id, False, config.deduction, [finding], extra=extra)

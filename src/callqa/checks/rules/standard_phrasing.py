@@ -5,14 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...asr.transcript import Transcript
-from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult, Finding
-from ..matching import (
-    PhraseCheckConfig,
-    compile_phrases,
-    match_utterance,
-    split_deduction,
-    utterance_finding,
-)
+from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
+from ..matching import PhraseCheckConfig, compile_phrases, match_utterance
+from ..verification import SAID, UNCERTAIN, MissingPiece, expected_words, settle_pieces
 
 
 @dataclass
@@ -170,18 +165,32 @@ class StandardPhrasingCheck(Check):
         if not waits and not complaints:
             return CheckResult(self.id, None, 0.0, extra=extra)
 
-        missing: list[tuple[int, str, dict]] = []  # (anchor utterance, detail, extra)
+        hold = self._hold_pieces(transcript, config, context, agent, waits)
+        apology = self._apology_pieces(transcript, config, context, agent, complaints)
+        extra["hold"] = _sub_verdict(waits, hold)
+        extra["apology"] = _sub_verdict(complaints, apology)
+        return settle_pieces(self.id, transcript, hold + apology, config.deduction, config.matching, extra)
+
+    @staticmethod
+    def _hold_pieces(transcript: Transcript, config: StandardPhrasingConfig, context: CallContext,
+                     agent: list[int], waits: list[_Wait]) -> list[MissingPiece]:
+        """The hold etiquette: before every wait the ask, after one of wait_silence_s or more the thanks."""
         utts = transcript.utterances
         ask = compile_phrases(config.ask_phrases, config.matching)
         thanks = compile_phrases(config.thanks_phrases, config.matching)
         closing = compile_phrases(config.closing_cues, config.matching, fuzzy=False)
+        missing: list[MissingPiece] = []
         for wait in waits:
             before = [i for i in agent if i < wait.begin][-1:]
             ask_window = before + [i for i in agent if wait.begin <= i < wait.resume]
-            if not any(match_utterance(utts[i], ask) for i in ask_window):
+            matches = [m for i in ask_window for m in match_utterance(utts[i], ask)]
+            outcome, verified = expected_words(transcript, ask_window, config.ask_phrases, matches, context.verifier,
+                                               config.verification, "did the agent ask the customer to wait?")
+            if outcome != SAID:
                 # Times stay out of details: a finding's fingerprint must survive re-transcription.
                 detail = "the agent made the customer wait without asking them to (请您稍等)"
-                missing.append((wait.begin, detail, {"missing": "ask_to_wait", "trigger": wait.trigger}))
+                missing.append(MissingPiece(wait.begin, detail, {"missing": "ask_to_wait", "trigger": wait.trigger},
+                                            outcome, verified))
             if wait.waited_s < config.wait_silence_s:
                 continue
             after = _turns(transcript, wait.resume, config.thanks_window_turns)
@@ -189,28 +198,38 @@ class StandardPhrasingCheck(Check):
             after = [
                 i for i in after if i == wait.resume or (i != agent[-1] and not match_utterance(utts[i], closing))
             ]
-            if not any(match_utterance(utts[i], thanks) for i in after):
+            matches = [m for i in after for m in match_utterance(utts[i], thanks)]
+            outcome, verified = expected_words(transcript, after, config.thanks_phrases, matches, context.verifier,
+                                               config.verification, "did the agent thank the customer for waiting?")
+            if outcome != SAID:
                 detail = "after the wait the agent did not thank the customer (感谢您的耐心等待)"
                 fextra = {"missing": "thanks_for_waiting", "waited_s": round(wait.waited_s, 1)}
-                missing.append((wait.resume, detail, fextra))
+                missing.append(MissingPiece(wait.resume, detail, fextra, outcome, verified))
+        return missing
 
+    @staticmethod
+    def _apology_pieces(transcript: Transcript, config: StandardPhrasingConfig, context: CallContext,
+                        agent: list[int], complaints: list[tuple[int, dict]]) -> list[MissingPiece]:
+        """An apology once per complaint episode: a complaint after the agent has apologized owes none."""
+        utts = transcript.utterances
         apology = compile_phrases(config.apology_phrases, config.matching)
+        missing: list[MissingPiece] = []
+        apologized_at = None  # utterance where the agent apologized for this episode
         for complaint_index, cue in complaints:
+            if apologized_at is not None and apologized_at < complaint_index:
+                continue  # the same episode, already apologized for (a parting threat)
             first_reply = next(i for i in agent if i > complaint_index)
             replies = _turns(transcript, first_reply, config.apology_window_turns)
-            if not any(match_utterance(utts[i], apology) for i in replies):
-                detail = f"the customer complained ({cue['complaint']}) and the agent did not apologize (抱歉, 对不起)"
-                fextra = {"missing": "apology", "complaint_utterance": complaint_index, **cue}
-                missing.append((replies[0], detail, fextra))
-
-        if not missing:
-            return CheckResult(self.id, True, 0.0, extra=extra)
-        shares = split_deduction(config.deduction, len(missing))
-        findings: list[Finding] = [
-            utterance_finding(transcript, index, detail, share, config.matching, fextra)
-            for (index, detail, fextra), share in zip(missing, shares)
-        ]
-        return CheckResult(self.id, False, config.deduction, findings, extra=extra)
+            matches = [m for i in replies for m in match_utterance(utts[i], apology)]
+            outcome, verified = expected_words(transcript, replies, config.apology_phrases, matches, context.verifier,
+                                               config.verification, "did the agent apologize for the complaint?")
+            if outcome == SAID:
+                apologized_at = first_reply
+                continue
+            detail = f"the customer complained ({cue['complaint']}) and the agent did not apologize (抱歉, 对不起)"
+            fextra = {"missing": "apology", "complaint_utterance": complaint_index, **cue}
+            missing.append(MissingPiece(replies[0], detail, fextra, outcome, verified))
+        return missing
 
     @staticmethod
     def _waits(transcript: Transcript, config: StandardPhrasingConfig, agent: list[int]) -> list[_Wait]:
@@ -273,3 +292,12 @@ class StandardPhrasingCheck(Check):
             # The complaint is another utterance than the finding's: no span into the finding's text.
             complaints.append((k, {"cue": hits[0].phrase, "complaint": hits[0].quote}))
         return complaints
+
+
+def _sub_verdict(occasions: list, missing: list[MissingPiece]) -> str:
+    """One part of the check: na (nothing happened), pass, fail, or listen (only uncertain pieces)."""
+    if not occasions:
+        return "na"
+    if not missing:
+        return "pass"
+    return "listen" if all(p.outcome == UNCERTAIN for p in missing) else "fail"

@@ -1,0 +1,110 @@
+"""The employee ID, put to the audio: which ID did the agent say, if any?
+
+The opening is rescored with the roster's ID, the ID Whisper heard, and the
+IDs a phone line confuses them with (one digit replaced by its sound-alike:
+一/七, 六/九, ...); ``ok`` only when the roster's ID wins clearly, ``mismatch``
+only when another ID wins clearly (which one is recorded), otherwise the
+check needs listening. Where no ID was heard at all, the roster's ID put
+into the opening must beat the heard words for the ID to count as said.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..asr.transcript import Transcript
+from ..text import SPOKEN_DIGITS
+from .base import VerificationSettings
+from .spoken_ids import StatedId
+from .verification import NOT_SAID, SAID, UNCERTAIN, Verification, Verifier, phrase_candidates, replace_span
+
+__all__ = ["IdVerdict", "verify_stated_id", "verify_missing_id", "CONFUSABLE_DIGITS"]
+
+# Digits a phone line and Whisper base confuse (toneless readings that differ in one sound).
+CONFUSABLE_DIGITS: dict[str, str] = {"1": "7", "7": "1", "6": "9", "9": "6", "4": "0", "0": "4", "3": "8", "8": "3",
+                                     "2": "5", "5": "2"}
+_CHINESE = {v: k for k, v in SPOKEN_DIGITS.items() if k not in "〇幺"}
+
+
+@dataclass
+class IdVerdict:
+    status: str  # ok | mismatch | missing | uncertain
+    heard_id: str | None  # the ID the audio supports (or the heard one, when uncertain)
+    verification: Verification
+
+
+def _written_like(digits: str, example: str) -> str:
+    """``digits`` in the script the heard ID was written in: 8023, or 八零二三 (幺 kept for 1 if heard)."""
+    if any(ch.isascii() and ch.isdigit() for ch in example):
+        return digits
+    one = "幺" if "幺" in example or "要" in example else "一"
+    return "".join(one if d == "1" else _CHINESE.get(d, d) for d in digits)
+
+
+def _confusions(digits: str, limit: int) -> list[str]:
+    out = []
+    for k, d in enumerate(digits):
+        if d in CONFUSABLE_DIGITS:
+            out.append(digits[:k] + CONFUSABLE_DIGITS[d] + digits[k + 1 :])
+    return out[:limit]
+
+
+def verify_stated_id(transcript: Transcript, index: int, heard_text: str, stated: StatedId, expected: str,
+                     verifier: Verifier, settings: VerificationSettings) -> IdVerdict:
+    """Rescore the utterance with each candidate ID in the stated ID's place."""
+    span = heard_text[stated.digits_start : stated.digits_end]
+    ids = list(dict.fromkeys([expected, stated.digits, *_confusions(expected, 2), *_confusions(stated.digits, 2)]))
+    ids = ids[: settings.max_candidates + 1]
+    texts = [replace_span(heard_text, stated.digits_start, stated.digits_end, _written_like(i, span)) for i in ids]
+    scores = verifier.score_utterance(transcript, index, texts)
+    by_id = dict(zip(ids, scores))
+    roster = by_id[expected].logprob
+    best_other_id = max((i for i in ids if i != expected), key=lambda i: by_id[i].logprob, default=None)
+    other = by_id[best_other_id].logprob if best_other_id else float("-inf")
+    record = Verification("which employee ID did the agent state?", index, heard_text, by_id[stated.digits].logprob,
+                          [(s.text, s.logprob) for s in scores], margin=roster - other)
+    if roster - other >= settings.id_margin:
+        record.outcome = SAID
+        return IdVerdict("ok", expected, record)
+    if other - roster >= settings.id_margin:
+        record.outcome = NOT_SAID
+        record.reason = f"the audio holds {best_other_id}, not the roster's {expected}"
+        return IdVerdict("mismatch", best_other_id, record)
+    record.outcome = UNCERTAIN
+    record.reason = (f"the audio fits {expected} and {best_other_id} about equally "
+                     f"(margin {roster - other:+.1f}): listen to the ID")
+    return IdVerdict("uncertain", stated.digits, record)
+
+
+def verify_missing_id(transcript: Transcript, indices: list[int], expected: str, verifier: Verifier,
+                      settings: VerificationSettings) -> IdVerdict:
+    """No ID was heard: was the roster's ID said where Whisper wrote something else (450又号)?"""
+    best: Verification | None = None
+    for index in indices[:2]:
+        heard = transcript.utterances[index].raw_text
+        forms = [f"工号{expected}", f"{expected}号"]
+        candidates = phrase_candidates(heard, forms, "any", settings.max_candidates)
+        if not candidates:
+            continue
+        scores = verifier.score_utterance(transcript, index, [heard, *candidates])
+        top = max(scores[1:], key=lambda s: s.logprob)
+        record = Verification("did the agent state the roster's employee ID?", index, heard, scores[0].logprob,
+                              [(s.text, s.logprob) for s in scores[1:]], margin=top.logprob - scores[0].logprob)
+        if record.margin >= settings.accept_margin:
+            # The roster's ID fits better than the heard words; it must also beat its sound-alikes.
+            rivals = [top.text.replace(expected, c) for c in _confusions(expected, 2)]
+            rival = max(verifier.score_utterance(transcript, index, rivals), key=lambda s: s.logprob, default=None)
+            if rival is None or top.logprob - rival.logprob >= settings.id_margin:
+                record.outcome = SAID
+                return IdVerdict("ok", expected, record)
+            record.outcome, record.reason = UNCERTAIN, f"an ID was said, but {rival.text!r} fits nearly as well"
+            return IdVerdict("uncertain", None, record)
+        record.outcome = NOT_SAID if record.margin <= -settings.reject_margin else UNCERTAIN
+        if record.outcome == UNCERTAIN:
+            record.reason = f"the audio may hold the ID (margin {record.margin:+.1f}): listen to the opening"
+        if best is None or record.margin > best.margin:
+            best = record
+    if best is None:
+        best = Verification("did the agent state the roster's employee ID?", indices[0] if indices else -1, "", 0.0,
+                            outcome=NOT_SAID, reason="nothing in the opening resembles an ID")
+    return IdVerdict("uncertain" if best.outcome == UNCERTAIN else "missing", None, best)

@@ -1,0 +1,283 @@
+"""Verification: a check's question put to the audio, not to one transcript.
+
+Whisper base mishears exactly the words checks look for (工号4506 as
+450又号, 请您稍等 as 请移稍等). When a check's verdict rests on words it could
+not match cleanly, it asks the audio: the heard utterance and the same
+utterance with the expected (or rival) words in their place are scored by
+Whisper's decoder (asr/rescoring.py), and the difference of their
+log-probabilities (nats) decides:
+
+- *said*: a candidate beats the heard text by ``accept_margin`` or more;
+- *not said*: the heard text beats every candidate by ``reject_margin``;
+- *uncertain*: anything between, or words nobody could read (a best reading
+  under ``unintelligible_below`` per token, or Latin/Cyrillic letters in a
+  Mandarin call). An uncertain verdict is never a deduction: the check says
+  "needs listening".
+
+Every comparison is recorded (:class:`Verification`) so a reviewer sees what
+was compared and by how much. Without a verifier (unit tests, a scorecard
+with verification off) checks decide on the text alone, as before.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..asr.transcript import Transcript
+from .base import VerificationSettings
+from .matching import expand_phrase, prepare
+
+__all__ = [
+    "Verifier",
+    "VerificationSettings",
+    "Verification",
+    "SAID",
+    "NOT_SAID",
+    "UNCERTAIN",
+    "verify_phrases",
+    "verify_rivals",
+    "replace_span",
+    "unreadable",
+]
+
+SAID, NOT_SAID, UNCERTAIN = "said", "not said", "uncertain"
+# A Mandarin call's transcript with these letters is Whisper guessing at noise or a bad line.
+_FOREIGN_SCRIPT = re.compile(r"[A-Za-z\u0400-\u04FF]{2,}")
+
+
+class Verifier(Protocol):
+    """What a check may ask of the audio (asr.rescoring.CallRescorer implements it)."""
+
+    def score_utterance(self, transcript: Transcript, index: int, candidates: list[str]) -> list[Any]: ...
+
+
+@dataclass
+class Verification:
+    """One question put to the audio: the texts compared, their scores, and the outcome."""
+
+    question: str
+    utterance: int
+    heard: str
+    heard_logprob: float
+    candidates: list[tuple[str, float]] = field(default_factory=list)  # (text, log-probability)
+    outcome: str = UNCERTAIN
+    margin: float = 0.0  # best candidate minus heard (positive: the audio prefers the candidate)
+    reason: str = ""
+
+    @property
+    def best(self) -> tuple[str, float] | None:
+        return max(self.candidates, key=lambda c: c[1]) if self.candidates else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "utterance": self.utterance,
+            "heard": {"text": self.heard, "logprob": round(self.heard_logprob, 2)},
+            "candidates": [{"text": t, "logprob": round(lp, 2)} for t, lp in self.candidates],
+            "outcome": self.outcome,
+            "margin": round(self.margin, 2),
+            **({"reason": self.reason} if self.reason else {}),
+        }
+
+
+def unreadable(text: str, mean_logprob: float, settings: VerificationSettings) -> str | None:
+    """Why nobody could judge these words, or None."""
+    if _FOREIGN_SCRIPT.search(text):
+        return "Whisper wrote Latin or Cyrillic letters here: the line is too bad to read"
+    if mean_logprob < settings.unintelligible_below:
+        return f"the audio fits no reading well ({mean_logprob:.2f} per token)"
+    return None
+
+
+def replace_span(text: str, start: int, end: int, replacement: str) -> str:
+    return text[:start] + replacement + text[end:]
+
+
+def _best_span(heard: str, variant: str) -> tuple[int, int, float] | None:
+    """Where in ``heard`` the variant most likely stands (by toneless syllables), and how far it is
+    from it (edits per syllable); None when nothing there resembles it."""
+    from rapidfuzz.distance import Levenshtein
+
+    target, prep = prepare(variant), prepare(heard)
+    n, hay = len(target.blurred), prep.blurred
+    if not n or not hay:
+        return None
+    best = None
+    for length in range(max(1, n - 2), n + 3):
+        for i in range(0, max(1, len(hay) - length + 1)):
+            d = Levenshtein.distance(target.blurred, hay[i : i + length]) / n
+            if best is None or d < best[2]:
+                best = (i, i + length, d)
+    if best is None or best[2] > 0.6:
+        return None
+    a, b = prep.span(best[0], min(best[1], len(prep.positions)))
+    return a, b, best[2]
+
+
+def phrase_candidates(heard: str, entries: list[str], where: str, limit: int) -> list[str]:
+    """The heard utterance with the expected words in it: put where their best likeness stands, or added
+    at the start or end (``where``: "start", "end" or "any")."""
+    variants = [v for entry in entries for v in expand_phrase(entry)]
+    placed = []
+    for variant in variants:
+        span = _best_span(heard, variant)
+        if span is not None:
+            placed.append((span[2], replace_span(heard, span[0], span[1], variant)))
+    placed.sort(key=lambda p: p[0])
+    candidates = [text for _, text in placed]
+    canonical = variants[0]
+    body = heard.strip()
+    if where in ("start", "any"):
+        candidates.append(f"{canonical}，{body}")
+    if where in ("end", "any"):
+        candidates.append(f"{body.rstrip('。.！!')}，{canonical}。")
+    return list(dict.fromkeys(c for c in candidates if c != heard))[:limit]
+
+
+def verify_phrases(
+    transcript: Transcript,
+    indices: list[int],
+    entries: list[str],
+    verifier: Verifier,
+    settings: VerificationSettings,
+    question: str,
+    where: str = "any",
+) -> Verification:
+    """Did the agent say one of ``entries`` in one of these utterances? Said if any utterance says it;
+    not said only if every one clearly does not; else uncertain. The utterances whose words most
+    resemble the phrase are asked first, at most two."""
+    ranked = sorted(indices, key=lambda i: _closeness(transcript.utterances[i].raw_text, entries))[:2]
+    outcomes: list[Verification] = []
+    for index in ranked:
+        heard = transcript.utterances[index].raw_text or transcript.utterances[index].text
+        candidates = phrase_candidates(heard, entries, where, settings.max_candidates)
+        outcome = _compare(transcript, index, heard, candidates, verifier, settings, question)
+        outcomes.append(outcome)
+        if outcome.outcome == SAID:
+            return outcome
+    if outcomes and all(o.outcome == NOT_SAID for o in outcomes):
+        return max(outcomes, key=lambda o: o.margin)
+    return next((o for o in outcomes if o.outcome == UNCERTAIN), outcomes[0]) if outcomes else Verification(
+        question, -1, "", 0.0, outcome=UNCERTAIN, reason="no utterance to ask")
+
+
+def _closeness(heard: str, entries: list[str]) -> float:
+    spans = [_best_span(heard, v) for entry in entries for v in expand_phrase(entry)[:3]]
+    return min((s[2] for s in spans if s is not None), default=math.inf)
+
+
+def _compare(transcript: Transcript, index: int, heard: str, candidates: list[str], verifier: Verifier,
+             settings: VerificationSettings, question: str) -> Verification:
+    scores = verifier.score_utterance(transcript, index, [heard, *candidates])
+    heard_score, rest = scores[0], scores[1:]
+    result = Verification(question, index, heard, heard_score.logprob, [(s.text, s.logprob) for s in rest])
+    if not rest:
+        result.outcome, result.reason = NOT_SAID, "nothing in the words resembles it"
+        return result
+    best = max(rest, key=lambda s: s.logprob)
+    result.margin = best.logprob - heard_score.logprob
+    top = max(heard_score, best, key=lambda s: s.logprob)
+    if result.margin >= settings.accept_margin:
+        result.outcome = SAID
+    elif result.margin <= -settings.reject_margin:
+        result.outcome = NOT_SAID
+    else:
+        result.reason = f"the audio fits both readings (margin {result.margin:+.1f})"
+    # Words nobody can read leave the question open, unless the audio rejects the phrase by far.
+    if result.outcome != SAID and result.margin > -3 * settings.reject_margin and (
+            why := unreadable(heard, top.mean_logprob, settings)):
+        result.outcome, result.reason = UNCERTAIN, why
+    return result
+
+
+def verify_rivals(
+    transcript: Transcript,
+    index: int,
+    heard: str,
+    rivals: list[str],
+    verifier: Verifier,
+    settings: VerificationSettings,
+    question: str,
+    margin: float,
+) -> Verification:
+    """Is ``heard`` what was said, rather than any of ``rivals`` (whole-utterance texts)? The outcome is
+    SAID when the heard text beats every rival by ``margin``, NOT_SAID when a rival beats it by
+    ``accept_margin``, else uncertain. ``margin`` in the record is heard minus the best rival."""
+    scores = verifier.score_utterance(transcript, index, [heard, *rivals])
+    heard_score, rest = scores[0], scores[1:]
+    result = Verification(question, index, heard, heard_score.logprob, [(s.text, s.logprob) for s in rest])
+    best = max(rest, key=lambda s: s.logprob) if rest else None
+    result.margin = heard_score.logprob - (best.logprob if best else -math.inf)
+    if best is None or result.margin >= margin:
+        result.outcome = SAID
+    elif -result.margin >= settings.accept_margin:
+        result.outcome, result.reason = NOT_SAID, f"the audio prefers {best.text!r}"
+    else:
+        result.reason = f"the audio fits {best.text!r} nearly as well (margin {result.margin:+.1f})"
+    top = max([heard_score, *rest], key=lambda s: s.logprob)
+    if result.outcome == SAID and (why := unreadable(heard, top.mean_logprob, settings)):
+        result.outcome, result.reason = UNCERTAIN, why
+    return result
+
+
+def expected_words(
+    transcript: Transcript,
+    indices: list[int],
+    entries: list[str],
+    matches: list,
+    verifier: Verifier | None,
+    settings: VerificationSettings,
+    question: str,
+    where: str = "any",
+) -> tuple[str, Verification | None]:
+    """Whether the agent said one of ``entries`` in these utterances: (SAID | NOT_SAID | UNCERTAIN, the
+    verification behind it or None). ``matches`` are the text matcher's hits there: an exact or
+    homophone hit settles it; a fuzzy hit or none is put to the audio when a verifier is given, and
+    without one the text decides as it always did."""
+    if any(m.tier in ("exact", "pinyin") for m in matches):
+        return SAID, None
+    if verifier is None or not settings.enabled or not indices:
+        return (SAID if matches else NOT_SAID), None
+    found = verify_phrases(transcript, indices, entries, verifier, settings, question, where)
+    return found.outcome, found
+
+
+@dataclass
+class MissingPiece:
+    """Words a check expected and did not find for sure: where they were due, and what the audio said."""
+
+    anchor: int  # the utterance the finding points at
+    detail: str
+    extra: dict[str, Any]
+    outcome: str = NOT_SAID  # NOT_SAID or UNCERTAIN
+    verification: Verification | None = None
+
+
+def settle_pieces(check_id: str, transcript: Transcript, pieces: list[MissingPiece], deduction: float,
+                  matching: Any, extra: dict[str, Any] | None = None) -> Any:
+    """A check's result from its missing pieces: passed when none; failed when any is surely missing
+    (the uncertain ones ride along, taking points only once a reviewer confirms them); needs listening
+    when every one is uncertain. The deduction is shared by all the pieces."""
+    from .base import CheckResult
+    from .matching import split_deduction, utterance_finding
+
+    extra = dict(extra or {})
+    if not pieces:
+        return CheckResult(check_id, True, 0.0, extra=extra)
+    findings = []
+    for piece, share in zip(pieces, split_deduction(deduction, len(pieces))):
+        fextra = dict(piece.extra)
+        if piece.verification is not None:
+            fextra["verification"] = piece.verification.to_dict()
+        finding = utterance_finding(transcript, piece.anchor, piece.detail, share, matching, fextra)
+        if piece.outcome == UNCERTAIN:
+            finding.extra.update(needs_listening=True, would_deduct=finding.deduction)
+            finding.deduction = 0.0
+        findings.append(finding)
+    if all(p.outcome == UNCERTAIN for p in pieces):
+        reasons = "; ".join(dict.fromkeys(p.verification.reason for p in pieces if p.verification))
+        return CheckResult.needs_listening(check_id, reasons or "the words can't be read", findings, **extra)
+    return CheckResult(check_id, False, round(sum(f.deduction for f in findings), 2), findings, extra=extra)
