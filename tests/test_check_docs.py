@@ -2,8 +2,11 @@
 
 A docstring's examples are ``.. code-block:: text`` blocks after an
 ``**Anti-pattern**`` and a ``**Best practice**`` label: lines ``role: words``,
-``(12 s silence)`` for a pause, and ``(roster: 8023)`` after a line for the
-agent's roster ID. Each block is run as a transcript with the default scorecard.
+``(12 s silence)`` for a pause, and after a line ``(roster: 8023)`` for the
+agent's roster ID or ``(-20 dB)`` for its level; before the words,
+``(2 s overlap)`` starts the line that long before the previous one ends and
+``(fast)`` says it was spoken at 450 characters a minute. Each block is run
+as a transcript with the default scorecard.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from callqa.checks.registry import CHECKS
 from callqa.scoring.scorecard import load_scorecard
 from callqa.text import normalize_text
 
-_LINE = re.compile(r"^(agent|customer):\s*(.+?)\s*(?:\(roster:\s*(\d+)\))?$")
+_LINE = re.compile(r"^(agent|customer):\s*(.+?)\s*(?:\(roster:\s*(\d+)\))?\s*(?:\((-?\d+(?:\.\d+)?) dB\))?$")
+_OVERLAP = re.compile(r"^\((\d+(?:\.\d+)?) s overlap\)\s*")
+_FAST = re.compile(r"^\(fast\)\s*")
 _SILENCE = re.compile(r"^\((\d+(?:\.\d+)?) s silence\)$")
 
 
@@ -51,10 +56,15 @@ def transcript(lines: list[str]) -> Transcript:
             continue
         m = _LINE.match(line)
         assert m, f"not an example line: {line!r}"
-        role, words = m.group(1), m.group(2)
-        end = t + max(1.0, 0.25 * len(words))
-        utterances.append(Utterance(role, t, end, normalize_text(words), words, 0.9))
-        t = end + 0.5
+        role, words, level = m.group(1), m.group(2), m.group(4)
+        if (o := _OVERLAP.match(words)) and utterances:
+            t, words = utterances[-1].end - float(o.group(1)), words[o.end():]
+        fast, words = bool(_FAST.match(words)), _FAST.sub("", words)
+        seconds = len(words) * 60 / 450 if fast else max(1.0, 0.25 * len(words))
+        u = Utterance(role, t, t + seconds, normalize_text(words), words, 0.9, channel=0 if role == "agent" else 1,
+                      speech_s=seconds, loudness_db=float(level) if level else None)
+        utterances.append(u)
+        t = max(t + seconds, max(x.end for x in utterances)) + 0.5
     return Transcript("doc", "doc.wav", "A1", "agent,customer", t, utterances)
 
 

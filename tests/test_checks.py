@@ -1,8 +1,10 @@
 """Every check against its table of cases in tests/data/checks/<check_id>.yaml.
 
 A case is a transcript excerpt (rows of [role, start, end, raw text], then
-optionally the ASR confidence and the role confidence), an optional context (expected_id) and config
-overrides, and what must come out: ``expect`` pass / fail / none (passed
+optionally the ASR confidence, the role confidence and a mapping of measures:
+speech_s, loudness_db), optionally the call's ``channels`` (default
+agent,customer) and measured ``speech`` spans per role, an optional context
+(expected_id) and config overrides, and what must come out: ``expect`` pass / fail / none (passed
 null), and optionally ``expected`` fields:
 
     findings: 2                  number of findings
@@ -46,15 +48,19 @@ def _cases():
             yield pytest.param(table["check"], case, id=f"{table['check']}: {case['name']}")
 
 
-def _transcript(rows: list[list]) -> Transcript:
+def _transcript(rows: list[list], channels: str = "agent,customer", speech: dict | None = None) -> Transcript:
+    """Rows [role, start, end, raw text, confidence?, role confidence?, {speech_s, loudness_db}?]."""
     utterances = []
     for row in rows:
         role, start, end, raw, *rest = row
+        measures = rest.pop() if rest and isinstance(rest[-1], dict) else {}
         confidence, role_confidence = (rest + [0.9, 1.0][len(rest) :])[:2]
         text = normalize_text(raw)
-        utterances.append(Utterance(role, float(start), float(end), text, raw, confidence, role_confidence))
+        channel = None if channels == "mono" else channels.split(",").index(role)
+        utterances.append(Utterance(role, float(start), float(end), text, raw, confidence, role_confidence, channel,
+                                    **measures))
     duration = max((u.end for u in utterances), default=0.0)
-    return Transcript("case", "case.wav", "A1", "agent,customer", duration, utterances)
+    return Transcript("case", "case.wav", "A1", channels, duration, utterances, speech=speech or {})
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +76,8 @@ def test_every_registered_check_has_a_table():
 def test_check_case(check_id, case, scorecard):
     config = dataclasses.replace(scorecard.checks[check_id], **case.get("config", {}))
     context = CallContext("case", "A1", (case.get("context") or {}).get("expected_id"))
-    result = get_check(check_id)().run(_transcript(case["transcript"]), config, context)
+    transcript = _transcript(case["transcript"], case.get("channels", "agent,customer"), case.get("speech"))
+    result = get_check(check_id)().run(transcript, config, context)
 
     expect = {"pass": True, "fail": False, "none": None}[case["expect"]]
     assert result.passed is expect, [f.detail for f in result.findings] or result.extra

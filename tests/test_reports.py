@@ -257,3 +257,19 @@ def test_schema_rejects_broken_objects(batch):
     no_phrase = json.loads(json.dumps(good))
     del no_phrase["checks"]["banned_phrases"]["findings"][0]["phrase"]
     assert any("phrase" in e for e in schema_errors(no_phrase))
+
+
+def test_agents_csv_averages_how_each_agent_sounds(tmp_path):
+    from callqa.reports.tables import agents_table
+
+    calls = []
+    for call_id, cpm, cuts, dead in (("s1", 280, 0, 0.0), ("s2", 320, 2, 9.0)):
+        call = make_call(call_id, "A1", [])
+        call.checks["speech_rate"] = CheckResult("speech_rate", True, 0.0, extra={"agent_cpm": cpm})
+        call.checks["interruptions"] = CheckResult("interruptions", cuts == 0, 0.0, extra={"count": cuts})
+        call.checks["silence"] = CheckResult("silence", dead == 0, 0.0, extra={"total_s": dead})
+        calls.append(call)
+    conn = open_db(tmp_path / "callqa.sqlite")
+    save_calls(conn, calls, "[scorecard]\n", FLAG_BELOW)
+    row = agents_table(conn).iloc[0]
+    assert (row["mean_agent_cpm"], row["interruptions_per_call"], row["dead_air_s_per_call"]) == (300.0, 1.0, 4.5)

@@ -57,7 +57,8 @@ def test_disabled_checks_do_not_run(tmp_path):
     card = load_scorecard(write(tmp_path, "[checks.sentiment]\nenabled = false\n[checks.closing]\nenabled = false\n"))
     transcript = Transcript("c", "c.wav", None, "agent,customer", 3, [Utterance("agent", 0, 3, "您好", "您好", 0.9)])
     results = run_checks(transcript, card.checks, CallContext("c"))
-    assert list(results) == ["greeting", "employee_id", "standard_phrasing", "banned_phrases", "channel_layout"]
+    assert list(results) == ["greeting", "employee_id", "standard_phrasing", "banned_phrases", "silence",
+                             "interruptions", "speech_rate", "raised_voice", "channel_layout"]  # response_time: off
     assert results["employee_id"].critical is True and results["greeting"].critical is False
 
 

@@ -91,7 +91,8 @@ def test_a_compliant_call_scores_100(scorecard, roster):
     assert call.error is None and call.agent_name == "王芳" and call.duration_s == 26.0
     assert {c: r.passed for c, r in call.checks.items()} == {
         "greeting": True, "employee_id": True, "standard_phrasing": True, "banned_phrases": True,
-        "closing": True, "sentiment": True, "channel_layout": True,
+        "closing": True, "sentiment": True, "channel_layout": True, "silence": True, "interruptions": True,
+        "speech_rate": None, "raised_voice": None,  # no measured speech time or levels in a hand-made transcript
     }  # fmt: skip
     assert call.checks["employee_id"].extra["status"] == "ok"
     assert call.score == 100.0 and not call.flagged and call.flag_reasons == []

@@ -29,6 +29,7 @@ from typing import Any
 
 from ..files import atomic_write
 from .backends.base import AsrSegment, AsrWord
+from .measures import ChannelMeasures
 from .models import ModelRef, cache_dir
 from .options import AsrOptions
 
@@ -48,10 +49,13 @@ class Recognition:
     backend: str
     elapsed_s: float
     notes: list[str] = field(default_factory=list)
+    # Speech spans and levels per channel (measures.py); None in entries cached before they were kept.
+    measures: dict[int, ChannelMeasures] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["per_channel"] = {str(ch): [asdict(s) for s in segs] for ch, segs in self.per_channel.items()}
+        d["measures"] = None if self.measures is None else {str(ch): m.to_dict() for ch, m in self.measures.items()}
         return d
 
     @classmethod
@@ -60,7 +64,10 @@ class Recognition:
             int(ch): [AsrSegment(**{**s, "words": [AsrWord(**w) for w in s.get("words", [])]}) for s in segs]
             for ch, segs in d["per_channel"].items()
         }
-        return cls(d["layout"], float(d["duration_s"]), per_channel, d["backend"], float(d["elapsed_s"]), list(d.get("notes", [])))
+        measures = d.get("measures")
+        return cls(d["layout"], float(d["duration_s"]), per_channel, d["backend"], float(d["elapsed_s"]),
+                   list(d.get("notes", [])),
+                   None if measures is None else {int(ch): ChannelMeasures.from_dict(m) for ch, m in measures.items()})
 
 
 def default_cache_dir() -> Path:

@@ -35,6 +35,7 @@ import numpy as np
 from ..audio.decode import DecodedAudio, file_sha256, load_audio
 from .backends.base import SAMPLE_RATE, AsrBackend, AsrSegment
 from .cache import Recognition, TranscriptCache, cache_key
+from .measures import ChannelMeasures, measure_channel
 from .models import ModelRef
 from .options import AsrOptions
 from .transcript import CallInput, Transcript, TranscriptionInfo, Utterance
@@ -120,14 +121,22 @@ def recognize(audio: DecodedAudio, requested_layout: str, backend: AsrBackend, o
         backend.ensure_loaded(options)  # a lazily loaded model: loading it is not ASR time
     started = time.perf_counter()
     per_channel = {channel: _recognize(backend, samples, options) for channel, samples in signals.items()}
+    elapsed = round(time.perf_counter() - started, 3)
     return Recognition(
         layout=layout,
         duration_s=round(audio.duration_s, 3),
         per_channel=per_channel,
         backend=getattr(backend, "name", options.backend),
-        elapsed_s=round(time.perf_counter() - started, 3),
+        elapsed_s=elapsed,
         notes=notes,
+        measures=measure(audio, layout, options),
     )
+
+
+def measure(audio: DecodedAudio, layout: str, options: AsrOptions) -> dict[int, ChannelMeasures]:
+    """Speech spans and levels of the channels the layout uses (measures.py)."""
+    signals = {0: audio.mono()} if layout == MONO else {channel: audio.channels[channel] for channel in (0, 1)}
+    return {channel: measure_channel(samples, options.vad_threshold) for channel, samples in signals.items()}
 
 
 @dataclass
@@ -153,14 +162,38 @@ def utterances_from(recognition: Recognition, audio: DecodedAudio | None, option
         return PostProcessed([], layout, notes)
     if layout == MONO:  # roles/mono.py splits turns itself, where the voice changes
         assert audio is not None, "mono role assignment needs the audio"
-        return PostProcessed(mono_utterances(cleaned[0], audio.mono(), SAMPLE_RATE), layout, notes)
+        return PostProcessed(_measured(mono_utterances(cleaned[0], audio.mono(), SAMPLE_RATE), recognition.measures),
+                             layout, notes)
     doubt = layout_doubt(cleaned, layout)
     if doubt and options.auto_swap:
         layout = swapped(layout)
         notes.append(f"{doubt}; swapped to {layout!r} (--auto-swap)")
     elif doubt:
         notes.append(doubt)
-    return PostProcessed(stereo_utterances(cleaned, layout), layout, notes)
+    return PostProcessed(_measured(stereo_utterances(cleaned, layout), recognition.measures), layout, notes)
+
+
+def _measured(utterances: list[Utterance], measures: dict[int, ChannelMeasures] | None) -> list[Utterance]:
+    """Each utterance's speech time and loudness, from its own channel (the mix on a mono call)."""
+    if measures:
+        for u in utterances:
+            m = measures.get(u.channel if u.channel is not None else 0)
+            if m is not None:
+                u.speech_s = round(m.speech_within(u.start, u.end), 3)
+                u.loudness_db = m.loudness(u.start, u.end)
+    return utterances
+
+
+def _speech_by_role(recognition: Recognition, layout: str) -> dict[str, list[list[float]]]:
+    """When each party spoke (stereo: per role) or anyone did (mono: "any"), by the VAD."""
+    if not recognition.measures:
+        return {}
+    if layout == MONO:
+        return {"any": [[round(a, 3), round(b, 3)] for a, b in recognition.measures[0].speech]}
+    from .roles import layout_roles
+
+    roles = layout_roles(layout)
+    return {roles[ch]: [[round(a, 3), round(b, 3)] for a, b in m.speech] for ch, m in recognition.measures.items()}
 
 
 def transcribe_call(
@@ -199,6 +232,11 @@ def transcribe_call(
             log.info("%s: %s", call.file, note)
         if key is not None:
             cache.put(key, recognition)
+    elif recognition.measures is None:  # cached before measures were kept: add them, no ASR
+        audio = audio or load_audio(call.path, sha256=audio_sha256)
+        recognition.measures = measure(audio, recognition.layout, options)
+        if key is not None:
+            cache.put(key, recognition)
 
     processed = utterances_from(recognition, audio, options)
     return Transcript(
@@ -208,6 +246,7 @@ def transcribe_call(
         channels=processed.layout,
         duration_s=recognition.duration_s,
         utterances=processed.utterances,
+        speech=_speech_by_role(recognition, processed.layout),
         info=TranscriptionInfo(
             backend=recognition.backend,
             model=options.model,

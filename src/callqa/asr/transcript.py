@@ -34,6 +34,8 @@ class Utterance:
     confidence: float  # ASR confidence in [0, 1] (exp of mean token log-prob)
     role_confidence: float = 1.0  # 1.0 for stereo channels; estimated for mono
     channel: int | None = None  # source channel index, None when mono
+    speech_s: float | None = None  # seconds of voice activity within start..end (asr/measures.py)
+    loudness_db: float | None = None  # level of that speech on its channel (dBFS)
 
 
 @dataclass
@@ -61,6 +63,9 @@ class Transcript:
     duration_s: float
     utterances: list[Utterance] = field(default_factory=list)
     info: TranscriptionInfo | None = None
+    # When each party's channel holds speech by the VAD: {"agent": [[s, e]...], "customer": [...]}, or
+    # {"any": [...]} on a mono call. Empty when it was not measured.
+    speech: dict[str, list[list[float]]] = field(default_factory=dict)
 
     def by_role(self, role: str) -> list[tuple[int, Utterance]]:
         """(index, utterance) pairs of one party, in time order."""
@@ -80,6 +85,7 @@ class Transcript:
             duration_s=float(data.get("duration_s", 0.0)),
             utterances=[Utterance(**u) for u in data.get("utterances", [])],
             info=TranscriptionInfo(**info) if info else None,
+            speech={k: [list(span) for span in v] for k, v in (data.get("speech") or {}).items()},
         )
 
     def save(self, path: Path) -> None:

@@ -19,9 +19,14 @@ from .base import CallContext, Check, CheckConfig, CheckResult
 from .rules.banned_phrases import BannedPhrasesCheck
 from .rules.channel_layout import ChannelLayoutCheck
 from .rules.closing import ClosingCheck
+from .rules.interruptions import InterruptionsCheck
 from .rules.employee_id import EmployeeIdCheck
 from .rules.greeting import GreetingCheck
+from .rules.raised_voice import RaisedVoiceCheck
+from .rules.response_time import ResponseTimeCheck
 from .rules.sentiment import SentimentCheck
+from .rules.silence import SilenceCheck
+from .rules.speech_rate import SpeechRateCheck
 from .rules.standard_phrasing import StandardPhrasingCheck
 
 __all__ = ["REGISTERED", "CHECKS", "get_check", "check_label", "run_checks"]
@@ -35,6 +40,11 @@ REGISTERED: tuple[type[Check], ...] = (
     BannedPhrasesCheck,
     ClosingCheck,
     SentimentCheck,
+    SilenceCheck,
+    InterruptionsCheck,
+    SpeechRateCheck,
+    RaisedVoiceCheck,
+    ResponseTimeCheck,
     ChannelLayoutCheck,
 )
 

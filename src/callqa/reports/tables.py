@@ -34,6 +34,16 @@ CALL_COLUMNS = [
 ]  # fmt: skip
 
 
+# Per-call figures the checks measure (check id, key of its result), averaged per agent in agents.csv.
+CALL_FIGURES = {
+    "agent_cpm": ("speech_rate", "agent_cpm"),
+    "interruptions": ("interruptions", "count"),
+    "dead_air_s": ("silence", "total_s"),
+}
+AGENT_FIGURES = {"mean_agent_cpm": "agent_cpm", "interruptions_per_call": "interruptions",
+                 "dead_air_s_per_call": "dead_air_s"}
+
+
 def check_ids(conn: sqlite3.Connection) -> list[str]:
     """Check ids in the order the checks ran, over every call in the database."""
     ordered: dict[str, None] = {}
@@ -62,6 +72,9 @@ def calls_frame(conn: sqlite3.Connection) -> pd.DataFrame:
     frame["flagged"] = frame["flagged"].astype(bool)
     frame["reviewed"] = frame["reviewed"].astype(bool)
     frame["agent_id"] = frame["agent_id"].fillna(UNKNOWN_AGENT)
+    checks = frame["checks"].map(json.loads)
+    for figure, (check_id, key) in CALL_FIGURES.items():
+        frame[figure] = checks.map(lambda c, cid=check_id, k=key: (c.get(cid) or {}).get(k)).astype("float64")
     return frame.drop(columns=["checks"])
 
 
@@ -72,11 +85,13 @@ def _pass_rate(verdicts: pd.Series) -> float | None:
 
 def agents_table(conn: sqlite3.Connection, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per agent: calls, scored calls, mean and min score, flagged and reviewed
-    calls, and the pass rate (0-1, not-applicable calls left out) of each check."""
+    calls, the pass rate (0-1, not-applicable calls left out) of each check, and
+    how the agent sounds: mean characters a minute, interruptions and seconds of
+    dead air per call."""
     frame = calls_frame(conn) if frame is None else frame  # callers making several tables build it once
     ids = check_ids(conn)
     columns = ["agent_id", "agent_name", "calls", "scored_calls", "mean_score", "min_score", "flagged_calls",
-               "reviewed_calls"] + [f"{c}_pass_rate" for c in ids]  # fmt: skip
+               "reviewed_calls"] + [f"{c}_pass_rate" for c in ids] + list(AGENT_FIGURES)  # fmt: skip
     if frame.empty:
         return pd.DataFrame(columns=columns)
     records = []
@@ -95,6 +110,9 @@ def agents_table(conn: sqlite3.Connection, frame: pd.DataFrame | None = None) ->
         }
         for check_id in ids:
             record[f"{check_id}_pass_rate"] = _pass_rate(calls[f"passed_{check_id}"])
+        for column, figure in AGENT_FIGURES.items():
+            values = calls[figure].dropna()
+            record[column] = round(float(values.mean()), 1) if len(values) else None
         records.append(record)
     return pd.DataFrame(records, columns=columns)
 

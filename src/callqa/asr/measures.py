@@ -1,0 +1,85 @@
+"""What the audio says besides the words: when each channel holds speech, and how loud it is.
+
+Checks of how an agent sounds (dead air, interrupting, speaking fast, raising
+the voice) need the audio, not the transcript: Whisper's segment times are
+loose and its text says nothing of loudness. Per channel (stereo) or for the
+mix (mono) this measures, once per recording and kept with the recognition
+in the cache:
+
+- ``speech``: spans of speech by Silero VAD (the detector transcription uses),
+  with short pads and gaps so that a 1 s overlap or a 5 s silence is measured
+  to about a tenth of a second;
+- ``level_db``: the RMS level every ``HOP_S`` (dBFS), from which an
+  utterance's loudness is the level of its speech frames.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .backends.base import SAMPLE_RATE
+
+__all__ = ["ChannelMeasures", "measure_channel", "HOP_S", "SILENT_DB"]
+
+HOP_S = 0.05  # level frames: 50 ms
+SILENT_DB = -90.0  # the level of digital silence
+# VAD settings for timing, not for transcription: short gaps split spans (an overlap is a second or two),
+# short pads keep the spans close to the voice.
+_MIN_SILENCE_MS = 250
+_SPEECH_PAD_MS = 60
+_MIN_SPEECH_MS = 120
+
+
+@dataclass
+class ChannelMeasures:
+    speech: list[tuple[float, float]] = field(default_factory=list)  # seconds
+    level_db: list[float] = field(default_factory=list)  # one value per HOP_S
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["speech"] = [[round(a, 3), round(b, 3)] for a, b in self.speech]
+        d["level_db"] = [round(x, 1) for x in self.level_db]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ChannelMeasures":
+        return cls([(float(a), float(b)) for a, b in d.get("speech", [])], [float(x) for x in d.get("level_db", [])])
+
+    def speech_within(self, start: float, end: float) -> float:
+        """Seconds of speech between ``start`` and ``end``."""
+        return sum(max(0.0, min(b, end) - max(a, start)) for a, b in self.speech)
+
+    def loudness(self, start: float, end: float) -> float | None:
+        """Mean level (dB, power-averaged) of the speech frames between ``start`` and ``end``."""
+        frames = []
+        for a, b in self.speech:
+            lo, hi = max(a, start), min(b, end)
+            if hi > lo:
+                frames += self.level_db[int(lo / HOP_S) : max(int(lo / HOP_S) + 1, int(hi / HOP_S))]
+        frames = [x for x in frames if x > SILENT_DB]
+        if not frames:
+            return None
+        return round(10 * math.log10(float(np.mean([10 ** (x / 10) for x in frames]))), 1)
+
+
+def measure_channel(samples: np.ndarray, vad_threshold: float = 0.35) -> ChannelMeasures:
+    """Speech spans and the level envelope of one channel at SAMPLE_RATE."""
+    samples = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
+    hop = int(HOP_S * SAMPLE_RATE)
+    n = len(samples) // hop
+    if n == 0:
+        return ChannelMeasures()
+    power = np.mean(samples[: n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1)
+    # Rounded as the cache stores them, so a cached recognition measures the same as a fresh one.
+    level = [round(SILENT_DB if p <= 1e-9 else max(SILENT_DB, 10 * math.log10(p)), 1) for p in power]
+    if float(np.max(np.abs(samples))) < 1e-3:  # digital silence: nothing for the VAD to find
+        return ChannelMeasures([], level)
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    options = VadOptions(threshold=vad_threshold, min_silence_duration_ms=_MIN_SILENCE_MS,
+                         speech_pad_ms=_SPEECH_PAD_MS, min_speech_duration_ms=_MIN_SPEECH_MS)
+    spans = get_speech_timestamps(samples, options, sampling_rate=SAMPLE_RATE)
+    return ChannelMeasures([(round(s["start"] / SAMPLE_RATE, 3), round(s["end"] / SAMPLE_RATE, 3)) for s in spans], level)

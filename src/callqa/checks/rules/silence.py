@@ -1,0 +1,94 @@
+"""silence: no dead air: long stretches where nobody speaks, unless the agent announced a hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...asr.transcript import Transcript
+from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult, Finding
+from ..matching import PhraseCheckConfig, compile_phrases, is_low_confidence, match_utterance
+from ..timing import anyone_speaking, measured
+from .standard_phrasing import StandardPhrasingConfig
+
+
+@dataclass
+class SilenceConfig(PhraseCheckConfig):
+    deduction: float = 2.0  # our choice, per dead-air stretch: the seeds set no penalty for it
+    critical: bool = False
+    min_silence_s: float = 5.0  # a silence this long with nobody speaking is dead air
+    hold_max_s: float = 60.0  # a hold the agent announced excuses silence up to this long
+    # The hold request that excuses a silence; by default standard_phrasing's ask_phrases.
+    hold_phrases: list[str] = field(default_factory=lambda: StandardPhrasingConfig().ask_phrases,
+                                    metadata={"phrases": True})
+
+
+class SilenceCheck(Check):
+    """Nobody is left in dead air: no stretch of ``min_silence_s`` or more where neither party speaks,
+    unless the agent announced a hold (请您稍等) and it lasted no more than ``hold_max_s``.
+
+    Silence is measured on the voice activity of both channels (stereo) or of
+    the mix (mono); the lead-in before the first word (a ringback) and the
+    tail after the last are not dead air. ``longest_s`` and ``total_s`` give
+    the call's dead air; each stretch is a finding.
+
+    **Anti-pattern**: the agent goes quiet without a word.
+
+    .. code-block:: text
+
+        customer: 我想查一下我的订单。
+        agent:    嗯。
+                  (9 s silence)
+        agent:    您的订单明天送到。
+
+    **Best practice**: a hold is announced.
+
+    .. code-block:: text
+
+        customer: 我想查一下我的订单。
+        agent:    好的，请您稍等，我帮您查一下。
+                  (9 s silence)
+        agent:    感谢您的耐心等待，您的订单明天送到。
+    """
+
+    id = "silence"
+    name_zh = "静音"
+    name = "Dead air"
+    description = "No stretch of 5 s or more with nobody speaking, unless the agent announced a hold (请您稍等)."
+    config_class = SilenceConfig
+
+    def run(self, transcript: Transcript, config: SilenceConfig, context: CallContext) -> CheckResult:
+        if not transcript.by_role("agent"):
+            return CheckResult.not_applicable(self.id, NO_AGENT_SPEECH)
+        holds = compile_phrases(config.hold_phrases, config.matching)
+        speech = anyone_speaking(transcript)
+        findings, excused, longest, total = [], 0, 0.0, 0.0
+        for (_, gap_start), (gap_end, _) in zip(speech, speech[1:]):
+            silence = gap_end - gap_start
+            if silence < config.min_silence_s:
+                continue
+            before = [i for i, u in enumerate(transcript.utterances) if u.role == "agent" and u.start < gap_start]
+            announced = bool(before) and bool(match_utterance(transcript.utterances[before[-1]], holds))
+            if announced and silence <= config.hold_max_s:
+                excused += 1
+                continue
+            longest, total = max(longest, silence), total + silence
+            findings.append(self._finding(transcript, before[-1] if before else None, gap_start, gap_end, announced,
+                                          config))
+        extra = {"longest_s": round(longest, 1), "total_s": round(total, 1), "count": len(findings),
+                 "excused_holds": excused, "measured": measured(transcript)}
+        if not findings:
+            return CheckResult(self.id, True, 0.0, extra=extra)
+        return CheckResult(self.id, False, round(sum(f.deduction for f in findings), 2), findings, extra=extra)
+
+    @staticmethod
+    def _finding(transcript: Transcript, index: int | None, start: float, end: float, announced: bool,
+                 config: SilenceConfig) -> Finding:
+        u = transcript.utterances[index] if index is not None else None
+        # The length stays out of the detail: a finding's fingerprint must survive re-transcription.
+        why = f"a hold longer than {config.hold_max_s:g} s" if announced else "no hold announced"
+        return Finding(
+            start=round(start, 2), end=round(end, 2), role="agent", text=u.raw_text if u else "",
+            detail=f"dead air: nobody spoke ({why})", utterance=index,
+            deduction=config.deduction, low_confidence=bool(u) and is_low_confidence(u, config.matching),
+            extra={"silence_s": round(end - start, 1), "missing": "hold_announcement" if not announced else "hold_limit"},
+        )
