@@ -30,10 +30,12 @@ class ClipRequest:
     text: str
     take: int = 0
     speed_cpm: int = 0  # 0: as spoken; > 0: time-stretched to this many characters per minute
+    max_cpm: int = 0  # > 0: slowed down to this pace if the voice says it faster (agent clips)
 
     @property
     def key(self) -> str:
-        return hashlib.sha1(f"{self.voice}|{self.text}|{self.take}|{self.speed_cpm}".encode()).hexdigest()[:16]
+        cap = f"|max{self.max_cpm}" if self.max_cpm else ""
+        return hashlib.sha1(f"{self.voice}|{self.text}|{self.take}|{self.speed_cpm}{cap}".encode()).hexdigest()[:16]
 
     @property
     def tts_seed(self) -> int:
@@ -48,6 +50,7 @@ class ClipEntry:
     speed_cpm: int
     samples: int  # decoded length at 8 kHz: the timeline is built from this
     text: str
+    max_cpm: int = 0
 
 
 def clip_path(key: str) -> Path:
@@ -59,7 +62,8 @@ def read_index() -> dict[str, ClipEntry]:
         return {}
     with open(INDEX, newline="", encoding="utf-8") as f:
         return {
-            r["key"]: ClipEntry(r["key"], r["voice"], int(r["take"]), int(r["speed_cpm"]), int(r["samples"]), r["text"])
+            r["key"]: ClipEntry(r["key"], r["voice"], int(r["take"]), int(r["speed_cpm"]), int(r["samples"]), r["text"],
+                                int(r.get("max_cpm") or 0))
             for r in csv.DictReader(f)
         }
 
@@ -69,9 +73,9 @@ def write_index(entries: dict[str, ClipEntry]) -> None:
     tmp = INDEX.with_suffix(".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["key", "voice", "take", "speed_cpm", "samples", "text"])
+        w.writerow(["key", "voice", "take", "speed_cpm", "max_cpm", "samples", "text"])
         for e in sorted(entries.values(), key=lambda e: e.key):
-            w.writerow([e.key, e.voice, e.take, e.speed_cpm, e.samples, e.text])
+            w.writerow([e.key, e.voice, e.take, e.speed_cpm, e.max_cpm, e.samples, e.text])
     tmp.replace(INDEX)  # a crash mid-write leaves the old index
 
 

@@ -8,6 +8,7 @@ from a PCM WAV (assemble.py), and the finished GSM calls are committed.
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,11 +56,35 @@ def _register() -> None:
 _register()
 
 
+@contextmanager
+def _bitexact_writes():
+    """Open output containers with fflags=+bitexact while make_samples.encode runs.
+
+    Without it FFmpeg's Ogg muxer gives every file a random stream serial number, so
+    two builds of the same call differ byte for byte.
+    """
+    import av
+
+    real_open = av.open
+
+    def bitexact_open(file, mode="r", *args, **kwargs):
+        if mode == "w":
+            kwargs["options"] = {**kwargs.get("options", {}), "fflags": "+bitexact"}
+        return real_open(file, mode, *args, **kwargs)
+
+    av.open = bitexact_open
+    try:
+        yield
+    finally:
+        av.open = real_open
+
+
 def encode_audio(audio: np.ndarray, codec: Codec, bitrate: int) -> bytes:
     """(channels x samples) float32 at RATE -> file bytes, through make_samples.encode."""
     from .shared import encode
 
-    return encode(audio, codec.format_key(bitrate))
+    with _bitexact_writes():
+        return encode(audio, codec.format_key(bitrate))
 
 
 def decode_audio(data: bytes, rate: int = RATE) -> np.ndarray:

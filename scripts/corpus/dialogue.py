@@ -57,6 +57,8 @@ class Plan:
     fast: bool
     loud: bool
     followups: int
+    ask_info: bool  # the agent asks for a number or detail before looking it up (dropped in long calls)
+    reaction: bool  # the customer reacts to the answer (好的，谢谢你) before the closing (dropped in long calls)
     surname: str
     title: str
     agent_style: dict[str, tuple[int, ...]]  # the paraphrases this agent habitually uses
@@ -92,6 +94,8 @@ class Builder:
             frags = (s,) if isinstance(s, Fragment) else tuple(s)
             sents.append(Sentence(self._punctuate(frags)))
         turn = Turn(role, sents, gap=float(self.rng.uniform(0.3, 1.0)) if gap is None else gap, **kw)
+        if role == AGENT and {"state_id", "state_id_late"} & set(turn.acts):
+            turn.id_said = self.plan.id_said
         self.turns.append(turn)
         return turn
 
@@ -176,7 +180,8 @@ class Dialogue(Builder):
             self.agent_answers_complaint()
         else:
             self.say(CUSTOMER, (hello, opening))
-        if not p.problem_opening or self.rng.random() < 0.5:
+        ask = self.rng.random() < (0.4 if p.problem_opening else 0.7)  # drawn always: keeps the rng sequence
+        if p.customer_pause or (p.ask_info and ask):
             self.ask_info(sc)
         answer = (self.biz_frag("problem_answer", self.biz.problems, self.problem, "answer") if p.problem_opening
                   else self.biz_frag("answer", self.biz.scenarios, self.scenario, "answer"))
@@ -285,6 +290,8 @@ class Dialogue(Builder):
 
     def customer_reaction(self) -> None:
         p = self.plan
+        if not (p.reaction or p.resigned_end):
+            return
         if p.resigned_end:
             self.say(CUSTOMER, self.frag("resigned"))
         elif p.complaint == "unapologized" or p.banned:  # no thanks for a refusal

@@ -27,12 +27,25 @@ def spoken_chars(text: str) -> int:
     return sum(1 for ch in text if ch.isalnum())
 
 
+def natural_cpm(audio: np.ndarray, text: str) -> float:
+    return spoken_chars(text) / (len(audio) / TTS_RATE / 60)
+
+
 def _stretch(audio: np.ndarray, text: str, cpm: int) -> np.ndarray:
     import librosa
 
-    natural_cpm = spoken_chars(text) / (len(audio) / TTS_RATE / 60)
-    rate = max(cpm / natural_cpm, MIN_STRETCH)
+    rate = max(cpm / natural_cpm(audio, text), MIN_STRETCH)
     return librosa.effects.time_stretch(audio, rate=rate)
+
+
+def _cap(audio: np.ndarray, text: str, max_cpm: int) -> np.ndarray:
+    """Slow a clip down to max_cpm if the voice said it faster (short phrases often are)."""
+    import librosa
+
+    pace = natural_cpm(audio, text)
+    if pace <= max_cpm:
+        return audio
+    return librosa.effects.time_stretch(audio, rate=max_cpm / pace)
 
 
 def render_clip(synth, req: ClipRequest) -> ClipEntry:
@@ -40,6 +53,8 @@ def render_clip(synth, req: ClipRequest) -> ClipEntry:
     audio = synth.sentence(req.text, req.voice, req.tts_seed)
     if req.speed_cpm:
         audio = _stretch(audio, req.text, req.speed_cpm)
+    elif req.max_cpm:
+        audio = _cap(audio, req.text, req.max_cpm)
     phone = to_phone(audio, CLIP_LEVEL_DBFS)
     # Headroom for the loud turns (+12 dB) happens at assembly; here only keep it legal.
     phone = np.clip(phone, -0.98, 0.98)
@@ -49,7 +64,7 @@ def render_clip(synth, req: ClipRequest) -> ClipEntry:
     tmp.write_bytes(data)
     tmp.replace(path)
     samples = decode_audio(data, RATE).shape[1]
-    return ClipEntry(req.key, req.voice, req.take, req.speed_cpm, samples, req.text)
+    return ClipEntry(req.key, req.voice, req.take, req.speed_cpm, samples, req.text, req.max_cpm)
 
 
 def _partial_index(worker: int) -> Path:
@@ -62,13 +77,26 @@ def merge_partials() -> int:
     before = len(entries)
     for part in sorted(CLIPS.glob(".index-worker*.csv")):
         with open(part, newline="", encoding="utf-8") as f:
-            for r in csv.reader(f):
-                key, voice, take, speed, samples, text = r
+            for key, voice, take, speed, max_cpm, samples, text in csv.reader(f):
                 if clip_path(key).exists():
-                    entries[key] = ClipEntry(key, voice, int(take), int(speed), int(samples), text)
+                    entries[key] = ClipEntry(key, voice, int(take), int(speed), int(samples), text, int(max_cpm))
         part.unlink()
     write_index(entries)
     return len(entries) - before
+
+
+def prune(needed: set[str]) -> int:
+    """Drop clips no call or probe uses any more (a changed script leaves its old clips behind)."""
+    entries = read_index()
+    stale = [k for k in entries if k not in needed]
+    for key in stale:
+        clip_path(key).unlink(missing_ok=True)
+        del entries[key]
+    for path in CLIPS.glob("*.ogg"):
+        if path.stem not in entries:
+            path.unlink()
+    write_index(entries)
+    return len(stale)
 
 
 def render_all(requests: list[ClipRequest], worker: int = 0, workers: int = 1) -> None:
@@ -86,7 +114,7 @@ def render_all(requests: list[ClipRequest], worker: int = 0, workers: int = 1) -
         w = csv.writer(f, lineterminator="\n")
         for n, req in enumerate(mine, 1):
             e = render_clip(synth, req)
-            w.writerow([e.key, e.voice, e.take, e.speed_cpm, e.samples, e.text])
+            w.writerow([e.key, e.voice, e.take, e.speed_cpm, e.max_cpm, e.samples, e.text])
             f.flush()
             if n % 25 == 0:
                 rate = n / (time.time() - t0)

@@ -74,7 +74,7 @@ def agent_style(agent_index: int) -> dict[str, tuple[int, ...]]:
 def _wait(rng: np.random.Generator) -> Wait:
     kind = str(rng.choice(["hold", "lookup", "unannounced"], p=[0.65, 0.15, 0.2]))
     if kind == "hold":
-        band = rng.choice(3, p=[0.2, 0.6, 0.2])
+        band = rng.choice(3, p=[0.22, 0.66, 0.12])
         seconds = float(rng.uniform(*[(2.0, 2.8), (3.2, 8.0), (8.0, 20.0)][band]))
         thanks = rng.random() < (0.75 if seconds >= 3 else 0.3)
     elif kind == "lookup":
@@ -118,7 +118,7 @@ def _plan(quotas: dict, i: int, roster: list[Agent], rng: np.random.Generator) -
         closing=q["closing"],
         resigned_end=complaint in ("none", "apologized") and rng.random() < 0.08,
         overlaps=overlaps, fast=rng.random() < 0.1, loud=rng.random() < 0.1,
-        followups=0, surname=str(rng.choice(SURNAMES)), title=str(rng.choice(["先生", "女士", "小姐"])),
+        followups=0, ask_info=True, reaction=True, surname=str(rng.choice(SURNAMES)), title=str(rng.choice(["先生", "女士", "小姐"])),
         agent_style=agent_style(roster.index(agent)),
     )
 
@@ -129,12 +129,20 @@ def _estimate(turns, plan: Plan, rings: int) -> float:
 
 
 def _fit_length(plan: Plan, rng_seed: list[int], target: float, rings: int):
-    """Add follow-up questions until the estimated length reaches the target (at most three)."""
-    for followups in range(4):
-        plan.followups = max(followups, len(plan.waits) - 1)
-        turns = Dialogue(plan, np.random.default_rng(rng_seed)).build()
-        if _estimate(turns, plan, rings) >= target:
+    """Fit the call to its target length: drop optional exchanges when long, add follow-ups when short."""
+    def build():
+        return Dialogue(plan, np.random.default_rng(rng_seed)).build()
+
+    plan.followups = max(0, len(plan.waits) - 1)
+    turns = build()
+    for drop in ("ask_info", "reaction", "near_miss", "polite_decoy"):  # optional exchanges, least missed first
+        if _estimate(turns, plan, rings) <= target + 2.0:
             break
+        setattr(plan, drop, False)
+        turns = build()
+    while _estimate(turns, plan, rings) < target and plan.followups < 3:
+        plan.followups += 1
+        turns = build()
     return turns
 
 
@@ -165,7 +173,7 @@ def make_specs(voices: list[str], agent_voices: list[str]) -> tuple[list[Agent],
         rings = int(call_rng.integers(1, 4)) if call_rng.random() < (0.5 if plan.direction == "outbound" else 0.12) else 0
         line = Line(quotas["layout"][i], codec.name, int(call_rng.choice(codec.bitrates)) if codec.bitrates else 0,
                     quotas["snr"][i], rings)
-        target = min(25.0 + float(call_rng.gamma(1.3, 12.0)), 85.0)
+        target = min(26.5 + float(call_rng.gamma(1.1, 10.0)), 80.0)
         turns = _fit_length(plan, [SEED, 2, i], target, rings)
         decorate(turns, plan, np.random.default_rng([SEED, 3, i]))
         others = [v for v in voices if v != plan.agent.voice]

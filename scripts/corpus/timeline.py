@@ -21,9 +21,15 @@ def voice_of(spec: CallSpec, turn: Turn) -> str:
     return spec.agent.voice if turn.role == AGENT else spec.customer_voice
 
 
+# Agents' plain speech stays below 300 characters a minute, so that only the time-stretched
+# turns are fast: a fast-speech check can then be scored against the labels.
+AGENT_MAX_CPM = 275
+
+
 def clip_requests(spec: CallSpec, turn: Turn) -> list[ClipRequest]:
     voice = voice_of(spec, turn)
-    return [ClipRequest(voice, s.text, s.take, turn.fast_cpm) for s in turn.sentences]
+    cap = AGENT_MAX_CPM if turn.role == AGENT and not turn.fast_cpm else 0
+    return [ClipRequest(voice, s.text, s.take, turn.fast_cpm, cap) for s in turn.sentences]
 
 
 def all_requests(specs: list[CallSpec]) -> list[ClipRequest]:
