@@ -8,6 +8,7 @@
   assemble      callqa venv  the calls' audio into corpus/audio/ (GSM into corpus/audio_gsm/ when sox is here)
   measure       callqa venv  Whisper per call and role -> corpus/intelligibility/calls.csv (the `hard` column)
   check         callqa venv  re-derive every label from the truth files and check the corpus' promises
+  report        callqa venv  regenerate the measured sections of corpus/README.md
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def main() -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("probe-render", "render"):
         sub.add_parser(name).add_argument("--worker", default="0/1", help="i/n: the i-th of n shares (run n at once)")
-    for name in ("probe", "merge", "tables", "assemble", "measure", "check"):
+    for name in ("probe", "merge", "tables", "assemble", "measure", "check", "report"):
         sub.add_parser(name)
     args = parser.parse_args()
     t0 = time.time()
@@ -62,9 +63,13 @@ def main() -> int:
 
         render_all(all_requests(load_specs()[1]), *_worker(args.worker))
     elif args.command == "merge":
-        from .render import merge_partials
+        from .intelligibility import probe_requests
+        from .render import merge_partials, prune
+        from .timeline import all_requests
 
         print(f"{merge_partials()} clips added to the index")
+        needed = {r.key for r in all_requests(load_specs()[1]) + probe_requests()}
+        print(f"{prune(needed)} clips no call uses any more removed")
     elif args.command == "tables":
         from .tables import write_tables
 
@@ -87,6 +92,10 @@ def main() -> int:
         from .check import run_checks
 
         return run_checks()
+    elif args.command == "report":
+        from .report import write_report
+
+        write_report()
     return 0
 
 

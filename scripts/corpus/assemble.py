@@ -42,10 +42,11 @@ LOUD_CALL_HEADROOM = 7.0  # calls with a raised turn are this much quieter overa
 RINGBACK_HZ, RINGBACK_DBFS = 450.0, -22.0
 NO_NOISE_DBFS = -200.0
 PEAK_LIMIT = 0.97  # make_samples.phone_channel clips at 0.98: stay below it
+PRE_FILTER_PEAK = 0.8  # the band filter and the noise can raise peaks a little
 
 
 @dataclass(frozen=True)
-class Levels:
+class Levels:  # the parties' speech levels before the phone line (dBFS RMS)
     agent: float
     customer: float
 
@@ -100,20 +101,39 @@ def mix(spec: CallSpec, tl: Timeline, clips: ClipCache) -> np.ndarray:
         tracks[p.role][p.start : p.end] += audio * 10 ** ((level - CLIP_LEVEL_DBFS + p.turn.gain_db) / 20)
     # The recorder sits on the agent's side: the ringing comes down the line from the far end.
     tracks[CUSTOMER] += ringback(spec, tl.total)
-    if spec.line.layout == "mono":
-        channels = [(tracks[AGENT] + tracks[CUSTOMER], levels.agent)]
-    else:
-        channels = [(tracks[role], getattr(levels, role)) for role in spec.line.layout.split(",")]
+    roles = [AGENT, CUSTOMER] if spec.line.layout == "mono" else spec.line.layout.split(",")
+    channels = [tracks[AGENT] + tracks[CUSTOMER]] if spec.line.layout == "mono" else [tracks[r] for r in roles]
+    # TTS clips have crest factors up to ~21 dB: where a peak would clip, the whole call is
+    # turned down (both parties alike, so the raised turns keep their labelled gain).
+    peak = max(float(np.max(np.abs(track))) for track in channels)
+    scale = min(1.0, PRE_FILTER_PEAK / peak) if peak else 1.0
     rng = np.random.default_rng([spec.seed, 21])
     out = []
-    for track, level in channels:
-        noise = level - spec.line.snr_db if spec.line.snr_db else NO_NOISE_DBFS
+    for i, track in enumerate(channels):
+        track = track * scale
+        if spec.line.snr_db:
+            carried = roles if spec.line.layout == "mono" else [roles[i]]
+            spans = [(p.start, p.end) for p in tl.placed if p.role in carried]
+            noise = speech_level_db(track, spans) - spec.line.snr_db
+        else:
+            noise = NO_NOISE_DBFS
         out.append(phone_channel(track, rng, noise_dbfs=noise))
     audio = np.stack(out)
     peak = float(np.max(np.abs(audio)))
     if peak >= PEAK_LIMIT:
         raise ValueError(f"{spec.call_id}: peak {peak:.3f} would clip")
     return audio
+
+
+def speech_level_db(track: np.ndarray, spans: list[tuple[int, int]]) -> float:
+    """RMS (dBFS) of the channel's speech as it sounds on the line, i.e. after the 300-3400 Hz band filter.
+
+    The SNR is set against this, not against the full-band clip level: the band filter
+    takes several dB off a low voice, which would otherwise make the line noisier than labelled.
+    """
+    banded = phone_channel(track, np.random.default_rng(0), noise_dbfs=NO_NOISE_DBFS)
+    speech = np.concatenate([banded[a:b] for a, b in spans])
+    return float(10 * np.log10(np.mean(speech.astype(np.float64) ** 2) + 1e-20))
 
 
 # ---------------------------------------------------------------- files

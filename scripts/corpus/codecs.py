@@ -37,7 +37,7 @@ CODECS = {
         Codec("alaw", ".wav", "wav", "pcm_alaw", ()),
         Codec("mulaw", ".wav", "wav", "pcm_mulaw", ()),
         Codec("gsm", ".wav", "wav", "gsm_ms", ()),  # via sox, see module docstring
-        Codec("opus", ".ogg", "ogg", "libopus", (12000, 16000, 20000, 24000)),
+        Codec("opus", ".ogg", "ogg", "libopus", (12000, 16000, 20000, 24000)),  # per channel (specs.py)
         Codec("aac", ".m4a", "mp4", "aac", (16000, 24000, 32000)),
         Codec("mp3", ".mp3", "mp3", "libmp3lame", (16000, 24000, 32000)),
     )
@@ -49,7 +49,8 @@ def _register() -> None:
     for codec in [*CODECS.values(), CLIP_CODEC]:
         if codec.name == "gsm":
             continue
-        for bitrate in codec.bitrates or (0,):
+        stereo_opus = tuple(2 * b for b in codec.bitrates) if codec.name == "opus" else ()  # see specs.py
+        for bitrate in (codec.bitrates + stereo_opus) or (0,):
             FORMATS[codec.format_key(bitrate)] = (codec.container, codec.encoder, bitrate or None)
 
 

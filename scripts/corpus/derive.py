@@ -19,6 +19,11 @@ BANNED_WORDS = ("不行", "不知道", "不可以")
 CN_DIGITS = {c: str(i) for i, c in enumerate("零一二三四五六七八九")} | {"幺": "1"}
 
 
+def samples(t: float) -> int:
+    """Times in truth files are whole samples at 8 kHz: compute with those, as labels.py does."""
+    return round(t * 8000)
+
+
 def acts(u: dict) -> set[str]:
     return {a["act"] for a in u["acts"]}
 
@@ -126,14 +131,14 @@ def interruptions(doc: dict) -> list[tuple[float, float]] | None:
     out = []
     for a in agent_turns(doc):
         for c in (u for u in doc["utterances"] if u["role"] == "customer"):
-            overlap = min(c["end"], a["end"]) - a["start"]
+            overlap = (samples(min(c["end"], a["end"])) - samples(a["start"])) / 8000
             if c["start"] < a["start"] < c["end"] and overlap > 1.0:
                 out.append((a["start"], overlap))
     return out
 
 
 def cpm(u: dict) -> float:
-    return sum(ch.isalnum() for ch in u["text"]) / ((u["end"] - u["start"]) / 60)
+    return sum(ch.isalnum() for ch in u["text"]) / ((samples(u["end"]) - samples(u["start"])) / 8000 / 60)
 
 
 def derive(doc: dict, roster_id: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ was said, and the labels can be derived from what was scripted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from .business import BUSINESSES, Business
 from .model import AGENT, CUSTOMER, Agent, Fragment, Sentence, Turn
 
 DIGITS = "零一二三四五六七八九"
+# Acts used in few calls: their wording goes round the bank over the corpus (a random pick
+# left some wordings unused), after the same random draw so the rest of the call is unchanged.
+SPREAD_ACTS = {"near_miss", "resigned", "polite_ok", "cust_banned", "provide_wait"}
 QUESTION_WORDS = ("吗", "呢", "请问", "多少", "哪", "什么", "几点", "怎么", "是否", "方不方便", "行不行", "能不能")
 
 
@@ -62,6 +65,8 @@ class Plan:
     surname: str
     title: str
     agent_style: dict[str, tuple[int, ...]]  # the paraphrases this agent habitually uses
+    serial: int = 0  # the call's number
+    rotation: dict[str, int] = field(default_factory=dict)  # how many times each rare act was said in earlier calls
 
 
 class Builder:
@@ -70,6 +75,7 @@ class Builder:
         self.rng = rng
         self.biz: Business = BUSINESSES[plan.business]
         self.turns: list[Turn] = []
+        self.rotation = dict(plan.rotation)  # specs.py carries the count on to the next call
         self.fields = {
             "company": plan.company, "name": plan.agent.name, "surname": plan.surname, "title": plan.title,
             "id": spoken_id(plan.id_said, plan.yao),
@@ -81,12 +87,22 @@ class Builder:
         if text is None:
             if index is None and act in self.plan.agent_style:  # this agent's habitual wording
                 index = int(self.rng.choice(self.plan.agent_style[act]))
-            index = int(self.rng.integers(len(bank))) if index is None else index
+            if index is None:
+                index = int(self.rng.integers(len(bank)))
+                if act in SPREAD_ACTS:
+                    index = self.next_in_turn(act, len(bank))
             text = bank[index].format(**self.fields)
         return Fragment(act, f"{act}.{index}" if index is not None else f"{act}.{self.plan.business}", text)
 
     def pick(self, act: str, choices) -> Fragment:
-        return self.frag(act, int(self.rng.choice(list(choices))))
+        choices = list(choices)
+        index = int(self.rng.choice(choices))
+        return self.frag(act, choices[self.next_in_turn(act, len(choices))] if act in SPREAD_ACTS else index)
+
+    def next_in_turn(self, act: str, n: int) -> int:
+        k = self.rotation.get(act, 0)
+        self.rotation[act] = k + 1
+        return k % n
 
     def say(self, role: str, *sentences: tuple[Fragment, ...] | Fragment, gap: float | None = None, **kw) -> Turn:
         sents = []
@@ -264,16 +280,17 @@ class Dialogue(Builder):
         self.say(CUSTOMER, self.biz_frag("followup_question", self.biz.followups, n, "question"))
         self.agent_reply_with_wait(self.biz_frag("followup_answer", self.biz.followups, n, "answer"))
 
-    # (agent's polite question, customer's plain reply, customer's reply with 不行/不知道/不可以)
-    POLITE_SCENES = ((0, 4, 0), (1, 0, None), (2, 3, 3), (3, 1, None), (4, 2, 4))
+    # (agent's polite question, customer's plain reply, customer's replies with 不行/不知道/不可以)
+    POLITE_SCENES = ((0, 4, (0, 2)), (1, 0, ()), (2, 3, (3, 5)), (3, 1, ()), (4, 2, (4,)))
 
     def polite_decoy(self) -> None:
         """不知道您…？ / 方不方便 / 如果不行的话 / 行不行: polite, and the customer's 不行 never counts."""
-        ask, reply, banned_reply = self.POLITE_SCENES[int(self.rng.integers(len(self.POLITE_SCENES)))]
+        ask, reply, banned_replies = self.POLITE_SCENES[int(self.rng.integers(len(self.POLITE_SCENES)))]
         self.say(AGENT, self.frag("polite_unknown", ask))
-        if self.plan.customer_banned and banned_reply is not None:
-            self.say(CUSTOMER, self.frag("cust_banned", banned_reply))
-            self.say(AGENT, self.frag("polite_ok", int(self.rng.choice([1, 2, 3, 4]))))
+        if self.plan.customer_banned and banned_replies:
+            self.rng.choice(banned_replies)  # keeps the call's random sequence as it was
+            self.say(CUSTOMER, self.frag("cust_banned", banned_replies[self.next_in_turn("cust_banned", len(banned_replies))]))
+            self.say(AGENT, self.pick("polite_ok", [1, 2, 3, 4]))
             self.say(CUSTOMER, self.frag("reply", 4 if ask == 0 else 3))
         else:
             self.say(CUSTOMER, self.frag("reply", reply))
@@ -290,6 +307,10 @@ class Dialogue(Builder):
 
     def customer_reaction(self) -> None:
         p = self.plan
+        if p.customer_banned and not any("cust_banned" in t.acts for t in self.turns):
+            # the customer's own 不行/不可以 about the answer: never the agent's violation
+            self.say(CUSTOMER, self.frag("cust_banned", (3, 5, 2)[self.next_in_turn("cust_banned", 3)]))
+            self.say(AGENT, self.frag("agent_ack", 2))
         if not (p.reaction or p.resigned_end):
             return
         if p.resigned_end:
@@ -348,7 +369,7 @@ def decorate(turns: list[Turn], plan: Plan, rng: np.random.Generator) -> None:
     agent_turns = [i for i, t in enumerate(turns) if t.role == AGENT and i > 0 and not t.banned]
     if plan.fast:
         long_ones = sorted(agent_turns, key=lambda i: -est_seconds(turns[i]))[:3]
-        turns[int(rng.choice(long_ones))].fast_cpm = int(rng.integers(360, 430))
+        turns[int(rng.choice(long_ones))].fast_cpm = int(rng.integers(420, 480))
     if plan.loud:
         plain = [i for i in agent_turns if not turns[i].fast_cpm]
         turns[int(rng.choice(plain))].gain_db = round(float(rng.uniform(10.0, 12.0)), 1)

@@ -74,7 +74,7 @@ def agent_style(agent_index: int) -> dict[str, tuple[int, ...]]:
 def _wait(rng: np.random.Generator) -> Wait:
     kind = str(rng.choice(["hold", "lookup", "unannounced"], p=[0.65, 0.15, 0.2]))
     if kind == "hold":
-        band = rng.choice(3, p=[0.22, 0.66, 0.12])
+        band = rng.choice(3, p=[0.2, 0.6, 0.2])
         seconds = float(rng.uniform(*[(2.0, 2.8), (3.2, 8.0), (8.0, 20.0)][band]))
         thanks = rng.random() < (0.75 if seconds >= 3 else 0.3)
     elif kind == "lookup":
@@ -114,12 +114,12 @@ def _plan(quotas: dict, i: int, roster: list[Agent], rng: np.random.Generator) -
         customer_pause=round(float(rng.uniform(5.2, 7.0)), 2) if not outbound and rng.random() < 0.1 else 0.0,
         problem_opening=not outbound and rng.random() < 0.3,
         complaint=complaint, banned=q["banned"],
-        polite_decoy=rng.random() < 0.28, near_miss=rng.random() < 0.16, customer_banned=rng.random() < 0.3,
+        polite_decoy=rng.random() < 0.32, near_miss=rng.random() < 0.22, customer_banned=rng.random() < 0.35,
         closing=q["closing"],
-        resigned_end=complaint in ("none", "apologized") and rng.random() < 0.08,
+        resigned_end=complaint in ("none", "apologized") and rng.random() < 0.12,
         overlaps=overlaps, fast=rng.random() < 0.1, loud=rng.random() < 0.1,
         followups=0, ask_info=True, reaction=True, surname=str(rng.choice(SURNAMES)), title=str(rng.choice(["先生", "女士", "小姐"])),
-        agent_style=agent_style(roster.index(agent)),
+        agent_style=agent_style(roster.index(agent)), serial=i,
     )
 
 
@@ -131,8 +131,11 @@ def _estimate(turns, plan: Plan, rings: int) -> float:
 def _fit_length(plan: Plan, rng_seed: list[int], target: float, rings: int):
     """Fit the call to its target length: drop optional exchanges when long, add follow-ups when short."""
     def build():
-        return Dialogue(plan, np.random.default_rng(rng_seed)).build()
+        nonlocal builder
+        builder = Dialogue(plan, np.random.default_rng(rng_seed))
+        return builder.build()
 
+    builder = None
     plan.followups = max(0, len(plan.waits) - 1)
     turns = build()
     for drop in ("ask_info", "reaction", "near_miss", "polite_decoy"):  # optional exchanges, least missed first
@@ -143,7 +146,7 @@ def _fit_length(plan: Plan, rng_seed: list[int], target: float, rings: int):
     while _estimate(turns, plan, rings) < target and plan.followups < 3:
         plan.followups += 1
         turns = build()
-    return turns
+    return turns, builder.rotation
 
 
 def make_specs(voices: list[str], agent_voices: list[str]) -> tuple[list[Agent], list[CallSpec]]:
@@ -166,15 +169,19 @@ def make_specs(voices: list[str], agent_voices: list[str]) -> tuple[list[Agent],
     }
     _gsm_is_mono(quotas)
     specs = []
+    rotation: dict[str, int] = {}
     for i in range(n):
         call_rng = np.random.default_rng([SEED, 1, i])
         plan = _plan(quotas, i, roster, call_rng)
+        plan.rotation = rotation
         codec = CODECS[quotas["codec"][i]]
         rings = int(call_rng.integers(1, 4)) if call_rng.random() < (0.5 if plan.direction == "outbound" else 0.12) else 0
-        line = Line(quotas["layout"][i], codec.name, int(call_rng.choice(codec.bitrates)) if codec.bitrates else 0,
-                    quotas["snr"][i], rings)
-        target = min(26.5 + float(call_rng.gamma(1.1, 10.0)), 80.0)
-        turns = _fit_length(plan, [SEED, 2, i], target, rings)
+        bitrate = int(call_rng.choice(codec.bitrates)) if codec.bitrates else 0
+        if codec.name == "opus" and quotas["layout"][i] != "mono":
+            bitrate *= 2  # the drawn rate per channel: libopus folds stereo under ~20 kbps into mono
+        line = Line(quotas["layout"][i], codec.name, bitrate, quotas["snr"][i], rings)
+        target = min(28.0 + float(call_rng.gamma(1.1, 10.0)), 80.0)
+        turns, rotation = _fit_length(plan, [SEED, 2, i], target, rings)
         decorate(turns, plan, np.random.default_rng([SEED, 3, i]))
         others = [v for v in voices if v != plan.agent.voice]
         spec = CallSpec(f"c{i + 1:03d}", SEED * 1000 + i, plan.direction, plan.business, plan.company, plan.agent,
