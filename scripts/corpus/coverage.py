@@ -81,7 +81,7 @@ def _call_varieties(row: dict, doc: dict) -> set[str]:
          f"employee_id {row['employee_id_status']}", f"customer {row['customer_sentiment']}"}
     first = acts(agent_turns(doc)[0])
     v.add("greeting " + next((g for g in ("greet_company", "greet_plain", "greet_outbound", "greet_rude", "open_business")
-                                if g in first), "straight to business"))
+                                if g in first), "none (outbound opens with 请问您是…)"))
     v |= _id_kinds(doc, row) | _wait_kinds(doc) | _decoys(doc)
     said = [w for w in row["banned_said"].split(";") if w]
     if said:
@@ -116,4 +116,4 @@ def varieties(labels: list[dict], truth: dict[str, dict]) -> dict[str, Counter]:
     return dict(sorted(out.items()))
 
 
-OPTIONAL = {"closing courteous_without_question", "id stated late but in 30 s", "greeting straight to business"}
+OPTIONAL = {"closing courteous_without_question", "id stated late but in 30 s"}

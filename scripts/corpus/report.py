@@ -94,20 +94,33 @@ def corpus_cer_tables() -> str:
             groups[r[key]] += [float(r[c]) for c in ("agent_cer", "customer_cer", "mono_cer") if r[c]]
         out.append(_table([name, "channels", "mean CER", "median CER"],
                           [[k, len(v), f"{np.mean(v):.3f}", f"{np.median(v):.3f}"] for k, v in sorted(groups.items())]))
+    voices = {r["call_id"]: r for r in _rows(CORPUS / "labels.csv")}
+    by_voice = defaultdict(list)
+    for r in calls:
+        for role in ("agent", "customer"):
+            if r[f"{role}_cer"]:
+                by_voice[voices[r["call_id"]][f"{role}_voice"]].append(float(r[f"{role}_cer"]))
+    out.append("Stereo channels by the voice speaking on them:\n\n" + _table(
+        ["voice", "channels", "mean CER", "median CER"],
+        [[v, len(x), f"{np.mean(x):.3f}", f"{np.median(x):.3f}"] for v, x in sorted(by_voice.items())]))
+    kinds = Counter(k for r in calls for k in r["garbled"].split(";") if k)
+    out.append("Garbled key phrases by kind (calls): " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     hard = [f"{r['call_id']} ({r['garbled']})" for r in calls if r["garbled"]]
     out.append(f"Calls with a garbled key phrase ({len(hard)}, `hard` in labels.csv): " + ", ".join(hard))
     return "\n\n".join(out)
 
 
 def sizes() -> str:
-    def du(path: str) -> str:
-        return subprocess.run(["du", "-sh", "--apparent-size", str(CORPUS / path)], capture_output=True,
-                              text=True).stdout.split()[0]
+    from .check import committed_bytes
 
-    parts = ["clips", "audio_gsm", "truth", "intelligibility"]
+    def du(path) -> str:
+        return subprocess.run(["du", "-sh", "--apparent-size", str(path)], capture_output=True, text=True).stdout.split()[0]
+
+    rows = [[f"corpus/{p}", du(CORPUS / p)] for p in ["clips", "audio_gsm", "truth", "intelligibility"]]
+    rows.append(["committed in all (corpus/ and scripts/corpus/)", f"{committed_bytes() / 1e6:.1f} MB"])
+    if (CORPUS / "audio").exists():
+        rows.append(["corpus/audio (assembled, not committed)", du(CORPUS / "audio")])
     n_clips = len(list((CORPUS / "clips").glob("*.ogg")))
-    rows = [[p, du(p)] for p in parts] + [["corpus/ committed, all", du(".") if not (CORPUS / "audio").exists()
-                                           else "see check output"]]
     return _table(["part", "size"], rows) + f"\n\n{n_clips} clips in the store."
 
 
