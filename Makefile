@@ -1,11 +1,12 @@
 # Two commands set up everything on a fresh machine:
 #   make demo   install, then score the sample calls into out/samples
 #   make test   install with test extras, then run the test suite
+#   make corpus install, then assemble the synthetic call corpus into corpus/audio (see corpus/README.md)
 VENV   ?= .venv
 PYTHON ?= python3
 BIN     = $(VENV)/bin
 
-.PHONY: demo test install install-test
+.PHONY: demo test install install-test corpus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,3 +24,6 @@ demo: install
 
 test: install-test
 	$(BIN)/python -m pytest
+
+corpus: install
+	$(BIN)/python -m scripts.corpus assemble
