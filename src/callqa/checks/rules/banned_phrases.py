@@ -38,6 +38,13 @@ class BannedPhrasesConfig(PhraseCheckConfig):
     # occurrence starting one of these is excused when its sentence asks
     # something (吗/呢/？, 是否, or an A-not-A form such as 方不方便).
     question_exceptions: list[str] = field(default_factory=lambda: ["不知道[您|你]"], metadata={"phrases": True, "optional": True})
+    # ... or, when it is nobody's statement (not 我不知道您…), unless its sentence brushes the customer off:
+    # Whisper garbles the tail of a polite question on a noisy line (方不方便 as 帮顾帮电) and drops its
+    # question mark, but a brush-off keeps words like these (不知道，您自己去查 heard as 不知道您自己去查).
+    dismissive_cues: list[str] = field(
+        default_factory=lambda: ["自己", "去找", "去问", "别问", "问别人", "找别人", "不归", "不管", "没办法", "不清楚"],
+        metadata={"phrases": True, "optional": True},
+    )
     # Homophones of the short phrases are real, innocent words (不幸 and 步行
     # sound exactly like 不行), so by default only their characters count;
     # phrases of ``homophones_from`` characters or more also match by sound,
@@ -67,6 +74,20 @@ _QUESTION = re.compile(
     r"[？?吗呢]|是否|能否|可否|([\u4e00-\u9fff])[不没]\1|方便|需要|愿意|满意|记得|考虑|什么时候|哪|多少|怎么样"
 )
 _SENTENCE_END = re.compile(r"[。！!？?；;]")
+
+
+def _polite(text: str, start: int, dismissive) -> bool:
+    """A 不知道您… opening is polite unless it is someone's statement (我不知道…: a question mark Whisper
+    added does not make it a question), and then when its sentence asks something or has no brush-off in
+    it (the tail of a polite question is what a bad line garbles)."""
+    if start > 0 and text[start - 1] in _STATEMENT_BEFORE:
+        return False
+    sentence = _sentence_from(text, start)
+    return bool(_QUESTION.search(sentence)) or not find_phrases(sentence, dismissive)
+
+
+# A 不知道 right after these says what someone does not know: 我不知道, 也不知道, 真不知道.
+_STATEMENT_BEFORE = frozenset("我俺咱他她它都也还就并真实又却")
 
 
 def _sentence_from(text: str, start: int) -> str:
@@ -119,16 +140,15 @@ class BannedPhrasesCheck(Check):
         # question test on their sentence guards them.
         exceptions = compile_phrases(config.exceptions, config.matching, pinyin=config.homophones, fuzzy=False)
         questions = compile_phrases(config.question_exceptions, config.matching, pinyin=True, fuzzy=False)
+        dismissive = compile_phrases(config.dismissive_cues, config.matching, pinyin=False, fuzzy=False)
         findings = []
         for index, u in agent:
             for hit in sorted((h for phrases in banned for h in match_utterance(u, phrases)), key=lambda h: h.start):
                 text = u.raw_text if hit.source == "raw_text" else u.text
                 if any(e.start <= hit.start and hit.end <= e.end for e in find_phrases(text, exceptions, hit.source)):
                     continue
-                if any(
-                    q.start == hit.start and _QUESTION.search(_sentence_from(text, q.start))
-                    for q in find_phrases(text, questions, hit.source)
-                ):
+                if any(q.start == hit.start and _polite(text, q.start, dismissive)
+                       for q in find_phrases(text, questions, hit.source)):
                     continue
                 finding = utterance_finding(
                     transcript,
