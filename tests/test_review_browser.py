@@ -101,13 +101,13 @@ def test_review_a_call_end_to_end(browser, tmp_path):
 def test_token_login_in_the_browser(browser, tmp_path):
     batch = build_batch(tmp_path / "batch")
     page = browser.new_page()
-    with ServerProcess(batch.out_dir, "--token", "open-sesame") as server:
+    with ServerProcess(batch.out_dir, "--token", "open-sesame-0123456789") as server:
         page.goto(server.url + "/queue")
         assert "/login" in page.url
         page.fill("input[name=token]", "wrong")
         page.click("button.primary")
         assert "Wrong token" in page.inner_text("main")
-        page.fill("input[name=token]", "open-sesame")
+        page.fill("input[name=token]", "open-sesame-0123456789")
         page.click("button.primary")
         page.wait_for_url("**/queue")
         assert page.locator("a.call-link").count() == 3
