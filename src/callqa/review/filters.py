@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..checks.registry import check_label
+from .i18n import detail, field_name, flag_reason, local_time
 from .masking import mask_sensitive
 
 __all__ = ["clock", "points", "init_app"]
@@ -26,3 +27,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["points"] = points
     app.jinja_env.globals["check_label"] = check_label
+    app.jinja_env.filters["detail"] = detail  # finding details and reasons in the reviewer's language
+    app.jinja_env.filters["reason"] = flag_reason
+    app.jinja_env.filters["field"] = field_name
+    app.jinja_env.filters["localtime"] = local_time
+    app.jinja_env.filters["localdate"] = lambda value: local_time(value, with_time=False)
