@@ -51,7 +51,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "status": ("状态", "Status"), "to review": ("待复核", "to review"), "no calls": ("没有符合条件的通话", "No calls match."),
     "reason": ("理由", "Reason"), "comment": ("备注（可选）", "comment (optional)"), "save": ("提交", "Save"),
     "cancel": ("取消", "Cancel"), "info only": ("仅供参考（不扣分）", "For information (no points)"),
-    "heard": ("听到", "heard"), "verified": ("经音频核实为", "verified"), "against audio": ("对照音频", "against the audio"),
+    "heard": ("听到", "heard"), "verified": ("对照音频核实为", "verified"), "against audio": ("对照音频", "against the audio"),
     "margin": ("置信差", "margin"), "appeal": ("申诉", "Appeal"), "uphold": ("维持", "Uphold"),
     "overturn": ("改判", "Overturn"), "upheld": ("已维持", "upheld"), "overturned": ("已改判", "overturned"),
     "agent page": ("坐席详情", "Agent page"), "trend": ("得分趋势", "Score trend"),
@@ -112,6 +112,8 @@ _DETAILS: list[tuple[re.Pattern, str]] = [(re.compile(p), zh) for p, zh in (
     (r"^the audio fits no reading well \((.+) per token\)$", "音频与所有读法都不吻合（每词 {0}）"),
     (r"^the audio holds (\S+), not the roster's (\S+)$", "音频中是 {0}，不是花名册的 {1}"),
     (r"^silence of (.+) s$", "静音 {0} 秒"),
+    (r"^the customer spoke over the agent$", "客户打断了坐席"),
+    (r"^the agent spoke over the customer$", "坐席打断了客户"),
 )]
 
 
