@@ -22,6 +22,13 @@ def points(value: float | None) -> str:
     return "—" if value is None else f"{value:g}"
 
 
+def _when_recorded(call) -> str:
+    """When a call was recorded (local time), else when it was scored: older batches have no recording time."""
+    if call.recorded_at:
+        return local_time(call.recorded_at, naive_is_local=True)
+    return local_time(call.scored_at)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["mask"] = lambda text: mask_sensitive(text) if app.config["CALLQA_MASK"] else text
     app.jinja_env.filters["clock"] = clock
@@ -32,3 +39,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["field"] = field_name
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["localdate"] = lambda value: local_time(value, with_time=False)
+    app.jinja_env.globals["when_recorded"] = _when_recorded

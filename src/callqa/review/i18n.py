@@ -162,17 +162,21 @@ def timezone_for(name: str | None) -> ZoneInfo:
         return ZoneInfo(DEFAULT_TZ)
 
 
-def local_time(value: str | None, with_time: bool = True) -> str:
-    """An ISO time from the database in the reviewers' zone: 2026年3月1日 09:30 (or 2026-03-01 09:30)."""
+def local_time(value: str | None, with_time: bool = True, naive_is_local: bool = False) -> str:
+    """An ISO time from the database in the reviewers' zone: 2026年3月1日 09:30 (or 2026-03-01 09:30).
+
+    The database writes UTC; a recording time without an offset (a manifest's ``recorded_at``,
+    a file's mtime) is taken as already local (``naive_is_local``)."""
     if not value:
         return ""
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
+    zone = current_app.config["CALLQA_TZ"]
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)  # the database writes UTC
-    moment = moment.astimezone(current_app.config["CALLQA_TZ"])
+        moment = moment.replace(tzinfo=zone if naive_is_local else timezone.utc)
+    moment = moment.astimezone(zone)
     if lang() == "zh":
         day = f"{moment.year}年{moment.month}月{moment.day}日"
         return f"{day} {moment:%H:%M}" if with_time else day

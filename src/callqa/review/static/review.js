@@ -215,7 +215,10 @@
       event.preventDefault();
       var first = form.querySelector('input[name="reason"]');
       first.setCustomValidity(words.wordsReason); first.reportValidity();
-      first.addEventListener("change", function () { first.setCustomValidity(""); }, { once: true });
+      // any reason picked, or a comment written, clears it (a radio's validity would block the next submit)
+      var clear = function () { first.setCustomValidity(""); };
+      form.addEventListener("change", clear, { once: true });
+      form.addEventListener("input", clear, { once: true });
       return;
     }
     if (decision === "reviewed" && submitter.id === "mark-reviewed" && parseInt(form.dataset.open || "0", 10) > 0) {
