@@ -16,7 +16,7 @@ from ..reports import tables
 from ..reports.db import call_outcome
 from .charts import Series, line_chart
 from .db import get_db
-from .i18n import check_name, local_time, t
+from .i18n import check_name, t
 from .queries import QueueFilter, queue_page
 from .store import select
 
@@ -55,7 +55,7 @@ def agent_batches(conn: sqlite3.Connection, agent_id: str) -> list[BatchFigures]
 
 
 def _label(b: BatchFigures) -> str:
-    return f"#{b.batch_id} {local_time(b.scored_at, with_time=False)}" if b.batch_id is not None else "—"
+    return f"#{b.batch_id}" if b.batch_id is not None else "—"  # the table below gives each batch's date
 
 
 @bp.route("/agents/<agent_id>")
