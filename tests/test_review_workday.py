@@ -336,3 +336,13 @@ def test_new_actions_need_csrf_and_a_writable_batch(batch, monkeypatch):
     token = csrf(read_only)
     for path in ("/calibration/sample", "/calls/call-001/appeals", "/appeals/1/ruling", "/calls/call-001/verdicts"):
         assert read_only.post(path, data={"csrf_token": token, "per_agent": "1"}).status_code == 409, path
+
+
+def test_the_sign_in_page_can_switch_language_before_signing_in(batch):
+    client = create_app(batch.out_dir, token=TOKEN).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    switched = client.post("/language", data={"csrf_token": token, "lang": "en", "next": "/login"})
+    assert switched.status_code == 302 and switched.headers["Location"] == "/login"
+    assert "Sign in" in client.get("/login").get_data(as_text=True)
+    assert client.get("/queue").status_code == 302  # everything else still needs the token
+    assert client.post("/language", data={"lang": "en"}).status_code == 400  # and a CSRF token

@@ -24,7 +24,8 @@ __all__ = ["bp", "token_tag", "require_token", "safe_target", "SignInThrottle", 
 
 bp = Blueprint("auth", __name__)
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "review.favicon"}  # reachable without the token (not secret)
+# reachable without the token: nothing secret, and the sign-in page offers the language switch
+PUBLIC_ENDPOINTS = {"auth.login", "static", "review.favicon", "review.language"}
 
 # Who does what. An agent may appeal a confirmed finding; a reviewer decides findings and rules on
 # appeals; a supervisor does both and appeals on an agent's behalf. The role is chosen at sign-in:
