@@ -127,6 +127,41 @@ def _missing_id_call(audio: Path) -> CallScore:
     return _call("call-003", "A01", "张伟", audio, u, checks)
 
 
+def _listening_call(audio: Path) -> CallScore:
+    """Agent A03: the checks asked the audio and could not tell. A banned phrase left to listening
+    (no points until confirmed, then 10), an employee ID Whisper wrote as 450又号 that the audio bore
+    out as 4506, a stretch of dead air and an overtalk (checks still to come; findings like any other)."""
+    u = [
+        _u("agent", 0.4, 2.6, "您好，工号4506，很高兴为您服务", "您好，工号450又号，很高兴为您服务"),
+        _u("customer", 3.0, 5.0, "我的订单一直没发货"),
+        _u("agent", 5.2, 7.0, "这个没办法", confidence=0.4),
+        _u("customer", 6.6, 8.0, "你说什么"),
+        _u("agent", 10.5, 11.8, "感谢您的来电，再见"),
+    ]
+    heard = {"question": "did the agent say 没办法?", "utterance": 2, "heard": {"text": "没办法", "logprob": -9.1},
+             "candidates": [{"text": "想办法", "logprob": -8.7}], "outcome": "uncertain", "margin": 0.4,
+             "reason": "the audio fits both readings (margin +0.4)"}
+    banned = _finding(u, 2, "the agent said the banned phrase 没办法 (heard: 没办法)", 10.0, phrase="没办法",
+                      quote="没办法", verification=heard)
+    id_check = {"question": "did the agent state the roster's employee ID?", "utterance": 0,
+                "heard": {"text": "450又号", "logprob": -12.4}, "candidates": [{"text": "4506", "logprob": -6.2}],
+                "outcome": "said", "margin": 6.2}
+    checks = {
+        "greeting": CheckResult("greeting", True, 0.0),
+        "employee_id": CheckResult("employee_id", True, 0.0, extra={
+            "status": "ok", "heard_id": "4506", "transcribed_id": "450又号", "expected_id": "4506",
+            "verification": id_check}),
+        "banned_phrases": CheckResult.needs_listening("banned_phrases", "the audio fits both readings (margin +0.4)",
+                                                      [banned]),
+        "closing": CheckResult("closing", True, 0.0),
+        "silence": CheckResult("silence", False, 3.0, [
+            Finding(8.0, 10.5, "agent", "", "silence of 2.5 s", None, 3.0, extra={"gap_s": 2.5})]),
+        "interruptions": CheckResult("interruptions", False, 2.0, [
+            Finding(6.6, 7.0, "customer", "你说什么", "the customer spoke over the agent", 3, 2.0)]),
+    }
+    return _call("call-005", "A03", "王芳", audio, u, checks)
+
+
 @dataclass
 class Batch:
     out_dir: Path
@@ -135,8 +170,9 @@ class Batch:
     recordings: Path  # the batch's input folder, beside the results folder as in real use
 
 
-def build_batch(out_dir: Path) -> Batch:
-    """Write the fixture batch: callqa.sqlite in ``out_dir``, the recordings in a folder beside it."""
+def build_batch(out_dir: Path, listening: bool = False) -> Batch:
+    """Write the fixture batch: callqa.sqlite in ``out_dir``, the recordings in a folder beside it.
+    ``listening`` adds call-005, whose checks left work to a person (see _listening_call)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     audio_dir = out_dir.parent / f"{out_dir.name}-recordings"
     audio_dir.mkdir(exist_ok=True)
@@ -148,6 +184,8 @@ def build_batch(out_dir: Path) -> Batch:
         _missing_id_call(wav),
         _call("call-004", "A02", "李娜", None, [], {}, error="could not decode: not an audio file"),
     ]
+    if listening:
+        calls.append(_listening_call(write_wav(audio_dir / "call-005.wav")))
     conn = open_db(db_path(out_dir))
     try:
         save_calls(conn, calls, scorecard_text="# fixture", flag_below=FLAG_BELOW, source="tests",
@@ -155,6 +193,38 @@ def build_batch(out_dir: Path) -> Batch:
     finally:
         conn.close()
     return Batch(out_dir, db_path(out_dir), wav, audio_dir)
+
+
+def build_big_batch(out_dir: Path, calls: int = 500, agents: int = 10, batches: int = 3) -> Path:
+    """A results database of ``calls`` generated calls over ``agents`` agents and ``batches`` scoring runs,
+    recorded one a day from 2026-01-01 at 09:00 local time: enough to sort, page and filter. No audio."""
+    import random
+
+    rng = random.Random(13)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scored: list[list[CallScore]] = [[] for _ in range(batches)]
+    for n in range(calls):
+        agent = f"B{n % agents:02d}"
+        u = [_u("agent", 0.5, 2.0, "您好，请问有什么可以帮您"), _u("customer", 2.5, 4.0, "我想查一下订单"),
+             _u("agent", 4.5, 6.0, "这个不行" if n % 3 == 0 else "好的，感谢您的来电")]
+        checks = {"greeting": CheckResult("greeting", True, 0.0),
+                  "closing": CheckResult("closing", n % 3 != 0, 0.0 if n % 3 else 5.0)}
+        misses = rng.randint(0, 4)
+        checks["banned_phrases"] = CheckResult("banned_phrases", misses == 0, 8.0 * misses, [
+            _finding(u, 2, f"agent said a banned phrase: 不行 #{i}", 8.0, phrase=f"不行{i}", quote="不行")
+            for i in range(misses)])
+        if n % 3 == 0:
+            checks["closing"].findings = [_finding(u, 2, "no courteous closing before the call ended", 5.0)]
+        call = _call(f"gen-{n:04d}", agent, f"坐席{n % agents}", None, u, checks)
+        call.recorded_at = f"2026-01-{1 + n % 28:02d}T09:00:00"  # the scoring side passes it (CallScore.recorded_at)
+        scored[n * batches // calls].append(call)
+    conn = open_db(db_path(out_dir))
+    try:
+        for batch in scored:
+            save_calls(conn, batch, scorecard_text="# generated", flag_below=FLAG_BELOW, source="generated")
+    finally:
+        conn.close()
+    return db_path(out_dir)
 
 
 def finding_fingerprints(db: Path, call_id: str) -> dict[str, str]:

@@ -221,7 +221,7 @@ def test_reports_are_written_and_reviewed_calls_exported(conn, batch, tmp_path):
     record_decision(conn, "c1", "dismiss", "ann", fingerprint=fingerprint, comment="customer's words")
     record_decision(conn, "c1", "reviewed", "ann")
     paths = write_reports(conn, tmp_path / "out")
-    assert sorted(paths) == ["agents.csv", "flagged.csv", "reviewed.csv"]
+    assert sorted(paths) == ["agents.csv", "appeals.csv", "calls.csv", "decisions.csv", "flagged.csv", "reviewed.csv"]
     reviewed = pd.read_csv(paths["reviewed.csv"], encoding="utf-8-sig")
     assert list(reviewed["call_id"]) == ["c1"]
     row = reviewed.iloc[0]

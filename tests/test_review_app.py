@@ -29,9 +29,11 @@ def csrf(client, path="/calls/call-001") -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
-def decide(client, call_id, decision, fingerprint=None, reviewer="王主管", comment=""):
+def decide(client, call_id, decision, fingerprint=None, reviewer="王主管", comment="", reason="asr_error"):
     data = {"csrf_token": csrf(client, f"/calls/{call_id}"), "decision": decision, "reviewer": reviewer,
             "comment": comment}
+    if decision == "dismiss":
+        data["reason"] = reason  # a dismissal needs a reason
     if fingerprint:
         data["fingerprint"] = fingerprint
     return client.post(f"/calls/{call_id}/decisions", data=data, follow_redirects=True)

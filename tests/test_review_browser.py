@@ -66,19 +66,32 @@ def test_review_a_call_end_to_end(browser, tmp_path):
         assert 3.0 <= _current_time(page) < 4.5
         assert page.locator("mark.hit", has_text="不知道").count() == 1
 
-        # dismiss a finding as a false hit: the score changes at once
+        # dismiss a finding as a false hit, in place: the score changes at once, the page does not reload,
+        # the recording stays where it was and the dismissed words are no longer marked
         page.fill("#reviewer-name", "王主管")
+        page.evaluate("document.getElementById('player').pause()")
+        before = _current_time(page)
+        page.evaluate("window.__same_page = true")
         card = page.locator(f"#f-{fingerprint}")
+        card.locator("summary.dismiss").click()
         card.locator("input[name=comment]").fill("客户问的是政策")
-        card.locator("button.dismiss").click()
-        page.wait_for_url(f"**/calls/call-001#f-{fingerprint}")
-        assert page.inner_text("#review-score") == "75"
-        assert page.inner_text("#machine-score") == "65"
-        assert "dismissed" in page.inner_text(f"#f-{fingerprint} .state")
-        assert "王主管" in page.inner_text("#history")
+        card.locator("input[name=reason][value=customer_said]").check()
+        card.locator("button.dismiss[value=dismiss]").click()
+        page.wait_for_function("() => document.getElementById('review-score').textContent === '75'")
+        assert page.evaluate("window.__same_page") is True
+        assert abs(_current_time(page) - before) < 0.5
+        assert page.inner_text("#machine-score") == "65" and page.inner_text("#player-score") == "75"
+        assert "75" in card.locator(".score-after").inner_text()
+        assert "state-dismiss" in (card.get_attribute("class") or "")
+        assert "off" in (page.locator("mark.hit", has_text="不知道").get_attribute("class") or "")
+        # marking the call reviewed with findings still open asks first
         page.click("#mark-reviewed")
+        page.wait_for_selector("#open-warning:not([hidden])")
+        assert "3" in page.inner_text("#open-warning-text")
+        page.click("#mark-anyway")
         page.wait_for_selector("#reviewed-badge")
         assert "王主管" in page.inner_text("#reviewed-badge")
+        assert "王主管" in page.inner_text("#history") and "客户所说" in page.inner_text("#history")
 
     # the stopped server left agents.csv with the reviewed score: A01's mean is (75 + 95) / 2
     agents = (batch.out_dir / "agents.csv").read_text(encoding="utf-8-sig").splitlines()
@@ -101,13 +114,13 @@ def test_review_a_call_end_to_end(browser, tmp_path):
 def test_token_login_in_the_browser(browser, tmp_path):
     batch = build_batch(tmp_path / "batch")
     page = browser.new_page()
-    with ServerProcess(batch.out_dir, "--token", "open-sesame") as server:
+    with ServerProcess(batch.out_dir, "--token", "open-sesame-0123456789") as server:
         page.goto(server.url + "/queue")
         assert "/login" in page.url
         page.fill("input[name=token]", "wrong")
         page.click("button.primary")
         assert "Wrong token" in page.inner_text("main")
-        page.fill("input[name=token]", "open-sesame")
+        page.fill("input[name=token]", "open-sesame-0123456789")
         page.click("button.primary")
         page.wait_for_url("**/queue")
         assert page.locator("a.call-link").count() == 3

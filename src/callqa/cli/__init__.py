@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from . import eval_cmd, models_cmd, report_cmd, score_cmd, scorecard_cmd, serve_cmd, transcribe_cmd  # noqa: F401
+from . import eval_cmd, models_cmd, report_cmd, sample_cmd, score_cmd, scorecard_cmd, serve_cmd, transcribe_cmd  # noqa: F401
 from .app import app
 
 __all__ = ["app", "main"]

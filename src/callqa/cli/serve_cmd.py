@@ -25,6 +25,9 @@ def serve(
         None, "--audio-root",
         help="A folder recordings may also be played from (default: only each batch's input folder). Repeatable.",
     ),
+    timezone: str = typer.Option(
+        "Asia/Shanghai", envvar="CALLQA_TIMEZONE", help="Time zone the pages show times in (env CALLQA_TIMEZONE)."
+    ),
 ) -> None:
     """Review flagged calls in the browser: listen, see the evidence, confirm or dismiss findings."""
     from werkzeug.serving import make_server
@@ -37,8 +40,15 @@ def serve(
             f"refusing to listen on {host} without an access token: anyone who can reach it could read "
             "the calls and change scores. Set --token TOKEN (or env CALLQA_TOKEN), or keep the default 127.0.0.1."
         )
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
-        web = create_app(target, token=token, reviewer=reviewer, mask=mask, audio_roots=tuple(audio_root or ()))
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise fail(f"unknown time zone {timezone!r} (e.g. Asia/Shanghai, UTC)") from None
+    try:
+        web = create_app(target, token=token, reviewer=reviewer, mask=mask, audio_roots=tuple(audio_root or ()),
+                         timezone=timezone)
     except FileNotFoundError as e:
         raise fail(str(e)) from None
     try:
@@ -46,6 +56,8 @@ def serve(
     except OSError as e:
         raise fail(f"cannot listen on {host}:{port}: {e}", EXIT_USAGE) from None
     shown_host = f"[{host}]" if ":" in host else host
+    # calls.csv on disk links each call's page at the address the server really has
+    web.extensions["callqa_reports"].link_base = f"http://{shown_host}:{server.server_port}"
     typer.echo(f"callqa review: http://{shown_host}:{server.server_port}/  (database {web.config['CALLQA_DB']})")
     if token:
         typer.echo("access token required: sign in on the page, or open the address once with ?token=...")

@@ -33,12 +33,16 @@ if TYPE_CHECKING:  # only the attributes are used; keeps the DB layer free of th
     from ..scoring.score import CallScore
 
 DB_FILENAME = "callqa.sqlite"
-SCHEMA_VERSION = "3"  # 2: batches table and calls.batch_id; 3: batches.input_root, calls.audio_sha256
+SCHEMA_VERSION = "4"  # 2: batches, calls.batch_id; 3: batches.input_root, calls.audio_sha256;
+# 4: calls.recorded_at, decisions.reason, appeals, samples, check_verdicts
 # Columns added after the first schema, by table: (column, SQL type). _migrate adds them to older files.
 _ADDED_COLUMNS = {
-    "calls": (("batch_id", "INTEGER REFERENCES batches(batch_id)"), ("audio_sha256", "TEXT")),
+    "calls": (("batch_id", "INTEGER REFERENCES batches(batch_id)"), ("audio_sha256", "TEXT"), ("recorded_at", "TEXT")),
     "batches": (("input_root", "TEXT"),),
+    "decisions": (("reason", "TEXT"),),
 }
+# Indexes over added columns: made once the columns exist (schema.sql runs before _migrate).
+_ADDED_INDEXES = ("CREATE INDEX IF NOT EXISTS calls_by_batch ON calls(batch_id)",)
 BUSY_TIMEOUT_S = 30.0  # a reviewer's write waits this long for another's to finish
 
 FINDING_DECISIONS = ("confirm", "dismiss")
@@ -116,6 +120,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
     with transaction(conn):
         for table, column, kind in missing:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        for statement in _ADDED_INDEXES:
+            conn.execute(statement)
         conn.execute(
             "INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -219,7 +225,17 @@ def _call_row(call: "CallScore", batch_id: int, now: str) -> dict[str, Any]:
         "checks": json.dumps({cid: result.to_dict() for cid, result in call.checks.items()}, ensure_ascii=False),
         "scored_at": now,
         "batch_id": batch_id,
+        "recorded_at": _recorded_at(call),
     }
+
+
+def _recorded_at(call: "CallScore") -> str | None:
+    """When the call was recorded, as ISO text, if the scorer knew (``CallScore.recorded_at``:
+    the manifest's ``recorded_at`` column, else the file's mtime). Pages fall back to ``scored_at``."""
+    value = getattr(call, "recorded_at", None)
+    if value is None:
+        return None
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else str(value)
 
 
 def _upsert_call(conn: sqlite3.Connection, call: "CallScore", batch_id: int, now: str) -> None:
@@ -326,11 +342,13 @@ def record_decision(
     reviewer: str,
     fingerprint: str | None = None,
     comment: str | None = None,
+    reason: str | None = None,
 ) -> ScoreOutcome:
     """Append a reviewer's decision and bring the call's score up to date, atomically.
 
     'confirm'/'dismiss' need the fingerprint of one of the call's findings;
     'reviewed'/'reopen' are call-level and set or clear the reviewed mark.
+    ``reason`` says why a finding was dismissed (the review app requires one).
     """
     if decision not in FINDING_DECISIONS + CALL_DECISIONS:
         raise ValueError(f"unknown decision {decision!r}; valid: {', '.join(FINDING_DECISIONS + CALL_DECISIONS)}")
@@ -349,9 +367,10 @@ def record_decision(
         elif conn.execute("SELECT 1 FROM calls WHERE call_id = ?", (call_id,)).fetchone() is None:
             raise KeyError(f"no call {call_id!r} in the results database")
         conn.execute(
-            "INSERT INTO decisions(call_id, fingerprint, check_id, decision, reviewer, comment, decided_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (call_id, fingerprint if decision in FINDING_DECISIONS else None, check_id, decision, reviewer, comment, now),
+            "INSERT INTO decisions(call_id, fingerprint, check_id, decision, reviewer, comment, decided_at, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (call_id, fingerprint if decision in FINDING_DECISIONS else None, check_id, decision, reviewer, comment, now,
+             reason),
         )
         if decision == "reviewed":
             conn.execute(

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS calls (
     reviewed      INTEGER NOT NULL DEFAULT 0,
     reviewed_by   TEXT,
     reviewed_at   TEXT,
-    batch_id      INTEGER REFERENCES batches(batch_id)  -- added in schema version 2 (db.py migrates older files)
+    batch_id      INTEGER REFERENCES batches(batch_id),  -- added in schema version 2 (db.py migrates older files)
+    recorded_at   TEXT                -- when the call was recorded (manifest column, else the file's mtime); v4
 );
 
 CREATE TABLE IF NOT EXISTS findings (
@@ -67,8 +68,53 @@ CREATE TABLE IF NOT EXISTS decisions (
     decision    TEXT NOT NULL CHECK (decision IN ('confirm', 'dismiss', 'reviewed', 'reopen')),
     reviewer    TEXT NOT NULL,
     comment     TEXT,
-    decided_at  TEXT NOT NULL         -- ISO 8601 UTC
+    decided_at  TEXT NOT NULL,        -- ISO 8601 UTC
+    reason      TEXT                  -- why a finding was dismissed (review/decisions.py DISMISS_REASONS, or 'appeal'); v4
+);
+
+-- An agent's dispute of a confirmed finding, and the ruling on it by a second reviewer (final).
+-- An overturned finding is dismissed by a decisions row that names the appeal, so scores and
+-- reports follow it through the one path every decision takes.
+CREATE TABLE IF NOT EXISTS appeals (
+    id          INTEGER PRIMARY KEY,
+    call_id     TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    check_id    TEXT,
+    confirmed_by TEXT,                -- the reviewer whose confirmation is disputed: may not rule on it
+    raised_by   TEXT NOT NULL,
+    raised_role TEXT NOT NULL,        -- agent, or supervisor on the agent's behalf
+    reason      TEXT NOT NULL,
+    raised_at   TEXT NOT NULL,
+    ruling      TEXT CHECK (ruling IN ('upheld', 'overturned')),   -- NULL while open
+    ruled_by    TEXT,
+    ruling_comment TEXT,
+    ruled_at    TEXT
+);
+
+-- Calls drawn at random for human scoring (`callqa sample`); the same seed draws the same calls.
+CREATE TABLE IF NOT EXISTS samples (
+    call_id     TEXT NOT NULL,
+    drawn_at    TEXT NOT NULL,
+    drawn_by    TEXT NOT NULL,
+    seed        INTEGER NOT NULL,
+    per_agent   INTEGER NOT NULL,
+    unflagged   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (call_id)
+);
+
+-- A reviewer's own verdict on a check of a sampled call: what the machine missed, or that it was right.
+CREATE TABLE IF NOT EXISTS check_verdicts (
+    id          INTEGER PRIMARY KEY,
+    call_id     TEXT NOT NULL,
+    check_id    TEXT NOT NULL,
+    verdict     TEXT NOT NULL CHECK (verdict IN ('pass', 'fail')),
+    reviewer    TEXT NOT NULL,
+    comment     TEXT,
+    decided_at  TEXT NOT NULL
 );
 
 CREATE INDEX IF NOT EXISTS findings_by_call ON findings(call_id);
 CREATE INDEX IF NOT EXISTS decisions_by_call ON decisions(call_id, fingerprint, id);
+CREATE INDEX IF NOT EXISTS appeals_by_call ON appeals(call_id, fingerprint);
+CREATE INDEX IF NOT EXISTS verdicts_by_call ON check_verdicts(call_id, check_id, id);
+-- Indexes on columns added by a migration are made in db.py's _migrate, after the column exists.

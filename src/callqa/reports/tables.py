@@ -1,4 +1,5 @@
-"""agents.csv, flagged.csv and reviewed.csv, built with pandas from the results database.
+"""agents.csv, flagged.csv, reviewed.csv, calls.csv, decisions.csv and appeals.csv, built with pandas
+from the results database.
 
 They read the database rather than the scorer's memory so that reviewers'
 decisions show: a dismissed false hit gives its points back, and the check it
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -21,6 +23,9 @@ from .db import call_outcome
 AGENTS_FILENAME = "agents.csv"
 FLAGGED_FILENAME = "flagged.csv"
 REVIEWED_FILENAME = "reviewed.csv"
+CALLS_FILENAME = "calls.csv"
+DECISIONS_FILENAME = "decisions.csv"
+APPEALS_FILENAME = "appeals.csv"
 CSV_ENCODING = "utf-8-sig"
 # A cell a spreadsheet would run as a formula (OWASP, CSV injection): a reviewer named =HYPERLINK(...),
 # or a transcript quoting one. Such a text cell gets a leading apostrophe, which shows it as text.
@@ -30,7 +35,8 @@ UNKNOWN_AGENT = "(none)"  # calls whose manifest row named no agent
 
 CALL_COLUMNS = [
     "call_id", "file", "agent_id", "agent_name", "duration_s", "machine_score", "score", "flagged",
-    "flag_reasons", "error", "reviewed", "reviewed_by", "reviewed_at", "batch_id", "checks",
+    "flag_reasons", "error", "reviewed", "reviewed_by", "reviewed_at", "batch_id", "checks", "scored_at",
+    "recorded_at",
 ]  # fmt: skip
 
 
@@ -58,16 +64,25 @@ def calls_frame(conn: sqlite3.Connection) -> pd.DataFrame:
     rows = conn.execute(f"SELECT {', '.join(CALL_COLUMNS)} FROM calls ORDER BY rowid").fetchall()
     frame = pd.DataFrame([dict(row) for row in rows], columns=CALL_COLUMNS)
     ids = check_ids(conn)
-    passed = {check_id: [] for check_id in ids}
-    failed = []
-    for call_id in frame["call_id"]:
+    passed: dict[str, list] = {check_id: [] for check_id in ids}
+    deducted: dict[str, list] = {check_id: [] for check_id in ids}
+    failed, given, listening = [], [], []
+    for call_id, checks in zip(frame["call_id"], frame["checks"]):
         outcome = call_outcome(conn, call_id)
+        raw = json.loads(checks or "{}")
         for check_id in ids:
             passed[check_id].append(outcome.passed.get(check_id))
+            deducted[check_id].append(outcome.deductions.get(check_id) if check_id in raw else None)
         failed.append([c for c in ids if outcome.passed.get(c) is False])
+        given.append(sum(v is not None for v in outcome.passed.values()))
+        # still without a verdict, and left to a person by the checks (not merely not applicable)
+        listening.append(sum(outcome.passed.get(c) is None and bool(r.get("needs_listening")) for c, r in raw.items()))
     for check_id in ids:
         frame[f"passed_{check_id}"] = pd.Series(passed[check_id], index=frame.index, dtype="object")
+        frame[f"deduction_{check_id}"] = pd.Series(deducted[check_id], index=frame.index, dtype="object")
     frame["failed_checks"] = pd.Series(failed, index=frame.index, dtype="object")
+    frame["verdicts_given"] = pd.Series(given, index=frame.index, dtype="int64")
+    frame["left_to_listening"] = pd.Series(listening, index=frame.index, dtype="int64")
     frame["flag_reasons"] = frame["flag_reasons"].map(json.loads)
     frame["flagged"] = frame["flagged"].astype(bool)
     frame["reviewed"] = frame["reviewed"].astype(bool)
@@ -85,13 +100,15 @@ def _pass_rate(verdicts: pd.Series) -> float | None:
 
 def agents_table(conn: sqlite3.Connection, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per agent: calls, scored calls, mean and min score, flagged and reviewed
-    calls, the pass rate (0-1, not-applicable calls left out) of each check, and
-    how the agent sounds: mean characters a minute, interruptions and seconds of
-    dead air per call."""
+    calls, the check verdicts given and those left to listening (coverage: the
+    share given), the pass rate (0-1, not-applicable calls left out) of each check,
+    and how the agent sounds: mean characters a minute, interruptions and seconds
+    of dead air per call."""
     frame = calls_frame(conn) if frame is None else frame  # callers making several tables build it once
     ids = check_ids(conn)
     columns = ["agent_id", "agent_name", "calls", "scored_calls", "mean_score", "min_score", "flagged_calls",
-               "reviewed_calls"] + [f"{c}_pass_rate" for c in ids] + list(AGENT_FIGURES)  # fmt: skip
+               "reviewed_calls", "verdicts_given", "left_to_listening", "coverage"] + [f"{c}_pass_rate" for c in ids] \
+        + list(AGENT_FIGURES)  # fmt: skip
     if frame.empty:
         return pd.DataFrame(columns=columns)
     records = []
@@ -107,7 +124,11 @@ def agents_table(conn: sqlite3.Connection, frame: pd.DataFrame | None = None) ->
             "min_score": float(scores.min()) if len(scores) else None,
             "flagged_calls": int(calls["flagged"].sum()),
             "reviewed_calls": int(calls["reviewed"].sum()),
+            "verdicts_given": int(calls["verdicts_given"].sum()),
+            "left_to_listening": int(calls["left_to_listening"].sum()),
         }
+        asked = record["verdicts_given"] + record["left_to_listening"]
+        record["coverage"] = round(record["verdicts_given"] / asked, 3) if asked else None
         for check_id in ids:
             record[f"{check_id}_pass_rate"] = _pass_rate(calls[f"passed_{check_id}"])
         for column, figure in AGENT_FIGURES.items():
@@ -183,15 +204,94 @@ def csv_text(table: pd.DataFrame) -> str:
     return spreadsheet_safe(table).to_csv(index=False)
 
 
-def write_reports(conn: sqlite3.Connection, out_dir: str | Path) -> dict[str, Path]:
-    """Write agents.csv, flagged.csv and reviewed.csv into ``out_dir``; returns their paths."""
+def _verdict(passed: object, listening: bool) -> str:
+    if passed is None:
+        return "needs_listening" if listening else ""
+    return "pass" if passed else "fail"
+
+
+def _review_state(reviewed: bool, worked_on: bool, flagged: bool) -> str:
+    if reviewed:
+        return "reviewed"
+    if worked_on:
+        return "in_review"
+    return "to_review" if flagged else "not_flagged"
+
+
+def calls_table(conn: sqlite3.Connection, frame: pd.DataFrame | None = None, link_base: str = "") -> pd.DataFrame:
+    """One row per call for analysts: when recorded, how long, which batch, the score before and after
+    review, why flagged, each check's verdict and points off after decisions, the review state, its page."""
+    frame = calls_frame(conn) if frame is None else frame
+    ids = check_ids(conn)
+    worked = {r[0] for r in conn.execute("SELECT DISTINCT call_id FROM decisions")}
+    listening = {(r[0], r[1]) for r in conn.execute(
+        "SELECT c.call_id, j.key FROM calls c, json_each(c.checks) j WHERE json_extract(j.value, '$.needs_listening') = 1")}
+    out = pd.DataFrame({
+        "call_id": frame["call_id"], "recorded_at": frame["recorded_at"], "duration_s": frame["duration_s"],
+        "batch_id": frame["batch_id"], "scored_at": frame["scored_at"], "agent_id": frame["agent_id"],
+        "agent_name": frame["agent_name"], "machine_score": frame["machine_score"], "score": frame["score"],
+        "flagged": frame["flagged"], "reasons": frame["flag_reasons"].map("; ".join), "error": frame["error"],
+    })
+    for check_id in ids:
+        out[f"{check_id}_verdict"] = [_verdict(p, (c, check_id) in listening)
+                                      for c, p in zip(frame["call_id"], frame[f"passed_{check_id}"])]
+        out[f"{check_id}_deduction"] = frame[f"deduction_{check_id}"]
+    out["review_state"] = [_review_state(r, c in worked, f)
+                           for c, r, f in zip(frame["call_id"], frame["reviewed"], frame["flagged"])]
+    out["reviewed_by"] = frame["reviewed_by"]
+    out["reviewed_at"] = frame["reviewed_at"]
+    out["link"] = [f"{link_base.rstrip('/')}/calls/{quote(c, safe='')}" for c in frame["call_id"]]
+    return out.reset_index(drop=True)
+
+
+def decisions_table(conn: sqlite3.Connection) -> pd.DataFrame:
+    """One row per decision, oldest first: the whole audit trail, with the words decided on
+    and whether the decision is still the one in force for its finding."""
+    columns = ["id", "call_id", "agent_id", "check_id", "fingerprint", "finding_text", "decision", "reason",
+               "reviewer", "comment", "decided_at", "in_force"]  # fmt: skip
+    rows = conn.execute(
+        """
+        SELECT d.id, d.call_id, c.agent_id, d.check_id, d.fingerprint, f.text AS finding_text, d.decision, d.reason,
+               d.reviewer, d.comment, d.decided_at
+        FROM decisions d LEFT JOIN calls c ON c.call_id = d.call_id
+        LEFT JOIN findings f ON f.call_id = d.call_id AND f.fingerprint = d.fingerprint ORDER BY d.id
+        """
+    ).fetchall()
+    table = pd.DataFrame([dict(r) for r in rows], columns=columns[:-1])
+    latest: dict[tuple, int] = {}
+    for row in rows:
+        if row["fingerprint"] is not None and row["decision"] in ("confirm", "dismiss"):
+            latest[(row["call_id"], row["fingerprint"])] = row["id"]
+    table["in_force"] = [latest.get((c, f)) == i for i, c, f in zip(table["id"], table["call_id"], table["fingerprint"])]
+    return table[columns]
+
+
+def appeals_table(conn: sqlite3.Connection) -> pd.DataFrame:
+    """One row per appeal: the finding, who confirmed it, who disputed it and why, the ruling and by whom."""
+    columns = ["id", "call_id", "agent_id", "check_id", "fingerprint", "finding_text", "confirmed_by", "raised_by",
+               "raised_role", "reason", "raised_at", "ruling", "ruled_by", "ruling_comment", "ruled_at"]  # fmt: skip
+    rows = conn.execute(
+        """
+        SELECT a.*, c.agent_id, f.text AS finding_text FROM appeals a LEFT JOIN calls c ON c.call_id = a.call_id
+        LEFT JOIN findings f ON f.call_id = a.call_id AND f.fingerprint = a.fingerprint ORDER BY a.id
+        """
+    ).fetchall()
+    return pd.DataFrame([dict(r) for r in rows], columns=columns)
+
+
+def write_reports(conn: sqlite3.Connection, out_dir: str | Path, link_base: str = "") -> dict[str, Path]:
+    """Write agents.csv, flagged.csv, reviewed.csv, calls.csv, decisions.csv and appeals.csv into
+    ``out_dir``; returns their paths. ``link_base`` (e.g. http://host:8765) prefixes calls.csv's page links."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    frame = calls_frame(conn)  # rescoring every call with its decisions: once for all three
+    frame = calls_frame(conn)  # rescoring every call with its decisions: once for all of them
     tables = {
         AGENTS_FILENAME: agents_table(conn, frame),
         FLAGGED_FILENAME: flagged_table(conn, frame),
         REVIEWED_FILENAME: reviewed_table(conn, frame),
+        CALLS_FILENAME: calls_table(conn, frame, link_base),
+        DECISIONS_FILENAME: decisions_table(conn),
+        APPEALS_FILENAME: appeals_table(conn),
     }
     paths = {}
     for name, table in tables.items():

@@ -4,7 +4,13 @@
     auth.py      the access token, sign-in and sign-out
     security.py  CSRF, response headers
     filters.py   template filters and globals
-    views.py     the pages and the decisions
+    i18n.py      Chinese first: words, finding details, local times
+    views.py     the dashboard, a call's page, its audio and decisions
+    queue.py     the review queue (sort, filters, pages; the SQL in queries.py)
+    agents.py    an agent's page: trends over batches and their calls
+    appeals.py   disputes of confirmed findings and their rulings
+    calibration.py  samples for human scoring and the agreement report
+    downloads.py the CSV reports, served
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from flask import Flask
 
 from ..errors import UsageError
 from ..reports.db import DB_FILENAME, is_writable
-from . import auth, db, filters, security, views
+from . import agents, appeals, auth, calibration, db, downloads, filters, queue, security, views
+from .i18n import timezone_for
 from .exports import ReportRefresher
 
 __all__ = ["create_app", "is_loopback", "resolve_db_path", "SECRET_FILENAME"]
@@ -76,6 +83,8 @@ def create_app(
     mask: bool = True,
     secret_key: bytes | None = None,
     audio_roots: tuple[str | Path, ...] = (),
+    timezone: str | None = None,
+    public_url: str = "",
 ) -> Flask:
     """Build the review app over a results database.
 
@@ -84,6 +93,8 @@ def create_app(
     reviewer types theirs). ``mask``: hide phone, ID-card and bank-card
     numbers in pages. ``audio_roots``: folders besides each batch's own input
     folder that recordings may be played from (recordings.py says what is served).
+    ``timezone``: the reviewers' zone for times on pages (default Asia/Shanghai).
+    ``public_url``: the app's address, for the page links in calls.csv on disk.
     """
     db_path = resolve_db_path(db_path)
     if token and len(token) < MIN_TOKEN_LENGTH:
@@ -100,6 +111,7 @@ def create_app(
         CALLQA_REVIEWER=(reviewer or "").strip() or None,
         CALLQA_MASK=mask,
         CALLQA_AUDIO_ROOTS=tuple(Path(r).resolve() for r in audio_roots),
+        CALLQA_TZ=timezone_for(timezone or os.environ.get("CALLQA_TIMEZONE")),
         # A batch on a read-only disk is still worth reviewing: pages work, decisions are refused with a reason.
         CALLQA_READ_ONLY=not is_writable(db_path),
         SESSION_COOKIE_NAME="callqa_review",
@@ -111,12 +123,12 @@ def create_app(
         # that rebinds its own DNS name to 127.0.0.1 sends its name as Host and gets 400.
         TRUSTED_HOSTS=None if token else list(security.LOOPBACK_NAMES),
     )
-    app.extensions["callqa_reports"] = ReportRefresher(db_path, db_path.parent)
+    app.extensions["callqa_reports"] = ReportRefresher(db_path, db_path.parent, public_url)
     app.extensions["callqa_sign_in"] = auth.SignInThrottle()
     security.init_app(app)
     db.init_app(app)
     filters.init_app(app)
     app.before_request(auth.require_token)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(views.bp)
+    for blueprint in (auth.bp, views.bp, queue.bp, agents.bp, appeals.bp, calibration.bp, downloads.bp):
+        app.register_blueprint(blueprint)
     return app

@@ -18,11 +18,46 @@ from collections import defaultdict, deque
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
-__all__ = ["bp", "token_tag", "require_token", "safe_target", "SignInThrottle", "PUBLIC_ENDPOINTS"]
+__all__ = ["bp", "token_tag", "require_token", "safe_target", "SignInThrottle", "PUBLIC_ENDPOINTS", "ROLES",
+           "current_role",
+           "reviewer_name", "reviewer_from_form"]
 
 bp = Blueprint("auth", __name__)
 
-PUBLIC_ENDPOINTS = {"auth.login", "static"}  # reachable without the token (the stylesheet is not secret)
+# reachable without the token: nothing secret, and the sign-in page offers the language switch
+PUBLIC_ENDPOINTS = {"auth.login", "static", "review.favicon", "review.language"}
+
+# Who does what. An agent may appeal a confirmed finding; a reviewer decides findings and rules on
+# appeals; a supervisor does both and appeals on an agent's behalf. The role is chosen at sign-in:
+# the token says only that someone may use the app, so real identity belongs to the company's proxy.
+ROLES = ("agent", "reviewer", "supervisor")
+
+
+NAME_MAX = 80
+
+
+def reviewer_name() -> str:
+    """Who is acting: the --reviewer name for everyone, else the name this reviewer gave."""
+    return current_app.config["CALLQA_REVIEWER"] or session.get("reviewer", "")
+
+
+def reviewer_from_form() -> str:
+    """The acting reviewer's name for a decision; a name typed in the form is remembered for the next one."""
+    fixed = current_app.config["CALLQA_REVIEWER"]
+    if fixed:
+        return fixed
+    name = request.form.get("reviewer", "").strip()[:NAME_MAX]
+    if name:
+        session["reviewer"] = name
+    return name
+
+
+def current_role() -> str:
+    """The signed-in role; without a token the app trusts whoever reaches it (loopback only): supervisor."""
+    if not current_app.config["CALLQA_TOKEN"]:
+        return "supervisor"
+    role = session.get("role")
+    return role if role in ROLES else "reviewer"
 
 
 MAX_FAILURES = 5
@@ -134,11 +169,16 @@ def login():
         offered = request.form.get("token", "")
         if hmac.compare_digest(offered.encode(), expected.encode()):
             session["authed"] = token_tag(expected)
+            role = request.form.get("role", "reviewer")
+            session["role"] = role if role in ROLES else "reviewer"
+            name = request.form.get("name", "").strip()[:80]
+            if name:
+                session["reviewer"] = name
             return redirect(target)
         _throttle().failed(request.remote_addr or "")
-        flash("Wrong token.", "error")
-        return render_template("login.html", next=target), 401
-    return render_template("login.html", next=target)
+        flash("令牌错误 Wrong token.", "error")
+        return render_template("login.html", next=target, roles=ROLES), 401
+    return render_template("login.html", next=target, roles=ROLES)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -36,10 +36,29 @@ class FindingView:
     utterance: int | None
     extra: dict[str, Any]
     decision: Decision | None  # the decision in force
+    appeal: Any = None  # the latest appeals row on it (review/appeals.py), if any
 
     @property
     def state(self) -> str:
         return self.decision.decision if self.decision else "open"
+
+    @property
+    def needs_listening(self) -> bool:
+        """Left to a person by the checks: no points until confirmed, then ``would_deduct``."""
+        return bool(self.extra.get("needs_listening"))
+
+    @property
+    def would_deduct(self) -> float:
+        return float(self.extra.get("would_deduct") or 0.0)
+
+    @property
+    def decidable(self) -> bool:
+        """Worth a decision (changes the score); 0-point findings are shown for information only."""
+        return bool(self.deduction) or self.needs_listening
+
+    @property
+    def verification(self) -> "VerificationView | None":
+        return verification_view(self.extra.get("verification"))
 
 
 @dataclass
@@ -64,6 +83,10 @@ class UtteranceView:
     def flagged(self) -> bool:
         return any(f.state != "dismiss" for f in self.findings)
 
+    @property
+    def all_dismissed(self) -> bool:
+        return bool(self.findings) and all(f.state == "dismiss" for f in self.findings)
+
 
 @dataclass
 class CheckView:
@@ -76,6 +99,53 @@ class CheckView:
     extra: dict[str, Any]
     findings: list[FindingView]
 
+    @property
+    def needs_listening(self) -> bool:
+        return self.passed_machine is None and bool(self.extra.get("needs_listening"))
+
+    @property
+    def to_decide(self) -> list[FindingView]:
+        return [f for f in self.findings if f.decidable]
+
+    @property
+    def info_only(self) -> list[FindingView]:
+        return [f for f in self.findings if not f.decidable]
+
+    @property
+    def verification(self) -> "VerificationView | None":
+        found = verification_view(self.extra.get("verification"))
+        heard, transcribed = self.extra.get("heard_id"), self.extra.get("transcribed_id")
+        if found is None and heard and transcribed and heard != transcribed:
+            # employee_id after verification: what Whisper wrote, and the ID the audio bore out
+            return VerificationView(str(transcribed), str(heard), "said", None, None)
+        return found
+
+
+@dataclass
+class VerificationView:
+    """One line on the page: what was heard, what the audio bore out, by how much."""
+
+    heard: str
+    best: str  # the reading the audio preferred
+    outcome: str  # "said" | "not said" | "uncertain"
+    margin: float | None
+    reason: str | None
+
+
+def verification_view(data: Any) -> VerificationView | None:
+    if not isinstance(data, dict):
+        return None
+    heard = data.get("heard") or {}
+    heard_text = heard.get("text", "") if isinstance(heard, dict) else str(heard)
+    readings = [c for c in data.get("candidates") or [] if isinstance(c, dict) and "text" in c]
+    if isinstance(heard, dict) and heard_text:
+        readings.append({"text": heard_text, "logprob": heard.get("logprob", float("-inf"))})
+    best = max(readings, key=lambda c: c.get("logprob") if isinstance(c.get("logprob"), (int, float))
+               else float("-inf"))["text"] if readings else heard_text
+    margin = data.get("margin")
+    return VerificationView(heard_text, str(best), str(data.get("outcome", "uncertain")),
+                            float(margin) if isinstance(margin, (int, float)) else None, data.get("reason"))
+
 
 def finding_views(
     checks: dict[str, CheckResult], decisions: dict[str, Decision], mask: Callable[[str], str]
@@ -84,6 +154,13 @@ def finding_views(
     for check_id, result in checks.items():
         views[check_id] = [_finding_view(check_id, f, decisions.get(f.fingerprint), mask) for f in result.findings]
     return views
+
+
+def attach_appeals(findings: dict[str, list[FindingView]], appeals: dict[str, Any]) -> None:
+    """Give each finding view its latest appeal (by fingerprint)."""
+    for views in findings.values():
+        for view in views:
+            view.appeal = appeals.get(view.fingerprint)
 
 
 def _finding_view(check_id: str, f: Finding, decision: Decision | None, mask: Callable[[str], str]) -> FindingView:

@@ -1,6 +1,6 @@
 """Keep the batch's CSV reports in step with reviewers' decisions.
 
-agents.csv, flagged.csv and reviewed.csv are rewritten from the database
+agents.csv, flagged.csv, reviewed.csv, calls.csv, decisions.csv and appeals.csv are rewritten from the database
 (reports.tables builds them) after decisions, so a supervisor who opens the
 files sees the reviewed scores, not the machine's.
 
@@ -26,9 +26,10 @@ log = logging.getLogger(__name__)
 class ReportRefresher:
     """Rewrites the reports after decisions, on one background thread, coalescing requests."""
 
-    def __init__(self, db_path: Path, out_dir: Path):
+    def __init__(self, db_path: Path, out_dir: Path, link_base: str = ""):
         self.db_path = db_path
         self.out_dir = out_dir
+        self.link_base = link_base  # the app's address, for calls.csv's page links
         self._cond = threading.Condition()
         self._requested = 0  # generation asked for
         self._done = 0  # generation written (or given up on)
@@ -60,7 +61,7 @@ class ReportRefresher:
             try:
                 conn = open_db(self.db_path)
                 try:
-                    write_reports(conn, self.out_dir)  # each file replaced atomically
+                    write_reports(conn, self.out_dir, self.link_base)  # each file replaced atomically
                 finally:
                     conn.close()
                 self.last_error = None

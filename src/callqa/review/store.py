@@ -15,6 +15,14 @@ from ..checks.base import CheckResult
 from ..reports import tables
 
 
+# A call with a check or finding the checks left to a person (calls table aliased c).
+NEEDS_LISTENING_SQL = (
+    "(EXISTS (SELECT 1 FROM json_each(c.checks) j WHERE json_extract(j.value, '$.needs_listening') = 1) "
+    "OR EXISTS (SELECT 1 FROM findings f WHERE f.call_id = c.call_id "
+    "AND json_extract(f.extra, '$.needs_listening') = 1))"
+)
+
+
 @dataclass
 class CallRecord:
     call_id: str
@@ -36,6 +44,9 @@ class CallRecord:
     reviewed: bool
     reviewed_by: str | None
     reviewed_at: str | None
+    batch_id: int | None = None
+    recorded_at: str | None = None  # when recorded, if the scorer knew; pages fall back to scored_at
+    sampled: bool = False  # drawn for human scoring (review/sampling.py)
 
 
 @dataclass
@@ -48,6 +59,7 @@ class Decision:
     reviewer: str
     comment: str | None
     decided_at: str
+    reason: str | None = None  # why a finding was dismissed (review/reasons.py)
 
 
 @dataclass
@@ -63,6 +75,7 @@ class Dashboard:
     reviewed: int
     errors: int
     decisions: int
+    listening: int = 0  # calls with a check or finding left to listening
 
 
 def _load_json(text: str | None, default: Any) -> Any:
@@ -96,19 +109,27 @@ def _record(row: sqlite3.Row) -> CallRecord:
         reviewed=bool(row["reviewed"]),
         reviewed_by=row["reviewed_by"],
         reviewed_at=row["reviewed_at"],
+        batch_id=_column(row, "batch_id"),
+        recorded_at=_column(row, "recorded_at"),
+        sampled=bool(_column(row, "sampled")),
     )
 
 
-def _rows(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+def _column(row: sqlite3.Row, name: str) -> Any:
+    return row[name] if name in row.keys() else None
+
+
+def select(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
     cur = conn.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [r if isinstance(r, sqlite3.Row) else dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def get_call(conn: sqlite3.Connection, call_id: str) -> CallRecord | None:
-    rows = _rows(
+    rows = select(
         conn,
-        "SELECT c.*, b.input_root FROM calls c LEFT JOIN batches b ON b.batch_id = c.batch_id WHERE c.call_id = ?",
+        "SELECT c.*, b.input_root, EXISTS (SELECT 1 FROM samples s WHERE s.call_id = c.call_id) AS sampled "
+        "FROM calls c LEFT JOIN batches b ON b.batch_id = c.batch_id WHERE c.call_id = ?",
         (call_id,),
     )
     return _record(rows[0]) if rows else None
@@ -116,7 +137,7 @@ def get_call(conn: sqlite3.Connection, call_id: str) -> CallRecord | None:
 
 def decision_history(conn: sqlite3.Connection, call_id: str) -> list[Decision]:
     """Every action on a call, newest first (the audit trail)."""
-    rows = _rows(conn, "SELECT * FROM decisions WHERE call_id = ? ORDER BY id DESC", (call_id,))
+    rows = select(conn, "SELECT * FROM decisions WHERE call_id = ? ORDER BY id DESC", (call_id,))
     return [Decision(**dict(r)) for r in rows]
 
 
@@ -124,7 +145,7 @@ def latest_finding_decisions(conn: sqlite3.Connection, call_id: str | None = Non
     """The decision in force per (call_id, fingerprint): the latest row wins."""
     where = "WHERE fingerprint IS NOT NULL" + (" AND call_id = ?" if call_id is not None else "")
     params = (call_id,) if call_id is not None else ()
-    rows = _rows(
+    rows = select(
         conn,
         f"SELECT * FROM decisions WHERE id IN (SELECT MAX(id) FROM decisions {where} GROUP BY call_id, fingerprint)",
         params,
@@ -144,7 +165,7 @@ def dashboard(conn: sqlite3.Connection) -> Dashboard:
     agents = agents.where(agents.notna(), None)
     live: Counter = Counter()
     dismissed: Counter = Counter()
-    for row in _rows(
+    for row in select(
         conn,
         """
         SELECT f.check_id, d.decision FROM findings f
@@ -164,48 +185,24 @@ def dashboard(conn: sqlite3.Connection) -> Dashboard:
         flagged=int(frame["flagged"].sum()),
         reviewed=int(frame["reviewed"].sum()),
         errors=int(frame["error"].notna().sum()),
-        decisions=_rows(conn, "SELECT COUNT(*) AS n FROM decisions")[0]["n"],
+        decisions=select(conn, "SELECT COUNT(*) AS n FROM decisions")[0]["n"],
+        listening=select(conn, f"SELECT COUNT(*) AS n FROM calls c WHERE {NEEDS_LISTENING_SQL}")[0]["n"],
     )
 
 
-@dataclass
-class QueueFilter:
-    agent: str = ""
-    check: str = ""
-    reviewed: str = ""  # "", "yes", "no"
-    q: str = ""  # words to find in the transcript
-    show: str = "flagged"  # "flagged" or "all"
-
-
-def queue(conn: sqlite3.Connection, flt: QueueFilter) -> list[CallRecord]:
-    """Calls to review, worst first: unscorable calls, then by ascending score."""
-    sql = "SELECT * FROM calls WHERE 1=1"
-    params: list[Any] = []
-    if flt.show != "all":
-        # Flagged now, or already worked on: dismissing the only false hit unflags a call,
-        # and it must not vanish from the reviewer's list.
-        sql += " AND (flagged = 1 OR reviewed = 1 OR call_id IN (SELECT call_id FROM decisions))"
-    if flt.agent:
-        sql += " AND agent_id = ?"
-        params.append(flt.agent)
-    if flt.reviewed in ("yes", "no"):
-        sql += " AND reviewed = ?"
-        params.append(1 if flt.reviewed == "yes" else 0)
-    sql += " ORDER BY score IS NOT NULL, score ASC, call_id"
-    calls = [_record(r) for r in _rows(conn, sql, tuple(params))]
-    if flt.check:
-        calls = [c for c in calls if flt.check in c.checks and c.checks[flt.check].passed is False]
-    if flt.q:
-        # Searched in Python: the transcript JSON may escape non-ASCII text.
-        needle = flt.q.strip()
-        calls = [
-            c for c in calls
-            if any(needle in (u.get("text") or "") or needle in (u.get("raw_text") or "") for u in c.transcript)
-        ]
-    return calls
-
-
 def agent_ids(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    rows = _rows(conn, "SELECT agent_id, MAX(agent_name) AS name FROM calls WHERE agent_id IS NOT NULL "
+    rows = select(conn, "SELECT agent_id, MAX(agent_name) AS name FROM calls WHERE agent_id IS NOT NULL "
                        "GROUP BY agent_id ORDER BY agent_id")
     return [(r["agent_id"], r["name"] or "") for r in rows]
+
+
+def batch_ids(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    """(batch id, when it was scored), newest first: the queue's batch filter."""
+    return [(r["batch_id"], r["scored_at"]) for r in select(conn, "SELECT batch_id, scored_at FROM batches ORDER BY batch_id DESC")]
+
+
+def check_verdicts(conn: sqlite3.Connection, call_id: str) -> dict[str, dict[str, Any]]:
+    """check id -> the latest verdict a reviewer gave on it ({verdict, reviewer, decided_at})."""
+    found = select(conn, "SELECT check_id, verdict, reviewer, decided_at FROM check_verdicts WHERE call_id = ? "
+                         "ORDER BY id", (call_id,))
+    return {r["check_id"]: dict(r) for r in found}
