@@ -326,8 +326,8 @@ def mixed_samples():
     ids=["clean", "line-noise", "voices-only"],
 )
 def test_mono_roles_on_sample_calls(mixed_samples, noise_dbfs, neutral_words):
-    """voices-only: every sentence reads 好的。, so only the voices and who
-    speaks first can tell the roles apart."""
+    """voices-only: every sentence reads 好的。, so only the voices, who
+    speaks first and who talks more can tell the roles apart."""
     rng = np.random.default_rng(7)
     total_right = total = 0.0
     for call_id, audio, truth in mixed_samples:
@@ -341,8 +341,8 @@ def test_mono_roles_on_sample_calls(mixed_samples, noise_dbfs, neutral_words):
         total_right, total = total_right + accuracy * speech, total + speech
         print(f"{call_id} (noise {noise_dbfs} dBFS, neutral words {neutral_words}): role accuracy {accuracy:.3f}")
         assert accuracy >= 0.9, call_id
-        if neutral_words:  # who is the agent rests on who spoke first: weak, and said so
-            assert max(u.role_confidence for u in out) < 0.8, call_id
+        if neutral_words:  # who is the agent rests on who spoke first and who talks more: weak, and said so
+            assert max(u.role_confidence for u in out) < 0.9, call_id
     print(f"all samples: role accuracy {total_right / total:.3f}")
     assert total_right / total >= 0.95
 

@@ -52,6 +52,12 @@ _FULL_WEIGHT_S = 0.5  # seconds of speech frames for full voice weight
 _TEXT_SCALE = 0.7  # phrase weights (log-odds points) to natural log-odds
 _MAPPING_SCALE = 0.5
 _FIRST_SPEAKER_BONUS = 1.0  # agents answer inbound calls; outbound calls reverse it, so keep it small
+# Agents do most of the talking on service calls (they greet, explain, close): the voice with the larger share
+# of speech time is evidence for the agent, this many log-odds points per 10 % of the call's speech above half.
+# It sets the mapping right where the words are too garbled to (an outbound call the customer opens with 哪位):
+# dev mono role accuracy 0.897 without it, 0.911 at 2 (3 gave 0.914: kept at 2, the safer side).
+_TALK_SHARE_WEIGHT = 2.0
+_TALK_SHARE_MAX = 1.5  # ... at most: talk time alone never makes the mapping certain
 _MAPPING_MAX = 0.98  # never fully certain which voice is the agent
 _ONE_VOICE_MAPPING_MAX = 0.9  # "one voice" may be two alike: words without evidence of their own stay in doubt
 _MAX_ROLE_CONFIDENCE = 0.99
@@ -206,6 +212,11 @@ def assign_roles(pieces: list[Piece], voice_logodds: np.ndarray, voices: int = 2
     mapping = float(np.sum(text * (2 * q - 1)))  # text evidence that voice A is the agent
     if voices == 2:
         mapping += _FIRST_SPEAKER_BONUS * (2 * q[first] - 1)
+        durations = np.array([max(0.0, p.end - p.start) for p in pieces])
+        if durations.sum() > 0:
+            share_a = float(np.sum(durations * q) / durations.sum())
+            talk = _TALK_SHARE_WEIGHT * (share_a - 0.5) * 10
+            mapping += min(max(talk, -_TALK_SHARE_MAX), _TALK_SHARE_MAX)
     cap = _ONE_VOICE_MAPPING_MAX if voices == 1 else _MAPPING_MAX
     pi = min(max(_sigmoid(_MAPPING_SCALE * mapping), 1 - cap), cap)
     own = []
