@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import string
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from callqa.audio.inputs import InputError, read_manifest
@@ -51,6 +51,7 @@ def test_a_manifest_of_any_bytes_is_read_or_refused_with_input_error(tmp_path_fa
 @SETTINGS
 @given(header=st.lists(st.sampled_from(MANIFEST_HEADERS), min_size=1, max_size=5),
        rows=st.lists(st.lists(CELLS, max_size=6), max_size=5))
+@example(header=["file"], rows=[["\x00/0"]])  # a NUL in a path once raised ValueError from resolve()
 def test_a_manifest_of_csv_shaped_rows_is_read_or_refused_with_input_error(tmp_path_factory, header, rows):
     import csv
     import io

@@ -182,6 +182,9 @@ def read_manifest(manifest: Path | str) -> list[CallInput]:
         file = cell("file")
         if not file:
             raise InputError(f"{where}: file is empty")
+        if any(ord(ch) < 32 for ch in file):
+            # A NUL can't be in a path at all, and a tab or newline in one is a spreadsheet accident.
+            raise InputError(f"{where}: file {file!r} holds a control character")
         layout = _normalize_layout(cell("channels")) if cell("channels") else DEFAULT_CHANNEL_LAYOUT
         if layout not in CHANNEL_LAYOUTS:
             # An unquoted agent,customer splits into two cells: say so rather than only "not one of".
