@@ -51,7 +51,14 @@ class StandardPhrasingConfig(PhraseCheckConfig):
         default_factory=lambda: [
             "投诉",
             "太差",
-            "怎么还没",
+            # Asking about the problem (为什么还没送到, 怎么还没到账) is not a complaint (README's QA standard);
+            # neglect and repetition are (还没人管, 怎么又要等, 都第二次了).
+            "没人管",
+            "没人理",
+            "怎么又",
+            "第[二三四五几]次了",
+            "[打来][了过]?[两三四五几好]+[次回趟]",
+            "怎么办事",
             "生气",
             "什么服务",
             "什么态度",
