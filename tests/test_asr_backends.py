@@ -89,3 +89,28 @@ def test_backends_agree_on_the_same_weights(asr_backends, agent_clip):
     script = "您好，欢迎致电客服中心，工号八零二三为您服务，请问有什么可以帮您？好的，请您稍等，我帮您查询一下。"
     for name, text in texts.items():
         assert cer(script, text) < 0.15, (name, text)
+
+
+@pytest.mark.asr
+def test_batched_decoding_hears_the_same_call_on_the_original_timeline(asr_backends, agent_clip):
+    """batch_size runs faster-whisper's BatchedInferencePipeline on the loaded model: times mapped back
+    past the VAD's cut, word times in order, and the words the sequential decoder hears."""
+    backend = asr_backends["faster-whisper"]
+    sequential = "".join(s.text for s in backend.transcribe(agent_clip, AsrOptions()))
+    segments = backend.transcribe(agent_clip, AsrOptions(batch_size=4))
+    assert segments and segments[0].start >= LEAD_SILENCE_S - 0.5, segments[:1]
+    words = [w for s in segments for w in s.words]
+    assert words and all(a.start <= b.start for a, b in zip(words, words[1:]))
+    assert cer(sequential, "".join(s.text for s in segments)) < 0.1
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"batch_size": -1}, "batch_size must be >= 0"),
+    ({"batch_size": 8, "backend": "openai-whisper"}, "needs the faster-whisper backend"),
+    ({"batch_size": 8, "vad": False}, "needs vad"),
+])
+def test_batch_size_is_checked_when_the_options_are_built(options, message):
+    from callqa.asr.options import AsrOptionsError
+
+    with pytest.raises(AsrOptionsError, match=message):
+        AsrOptions(**options)

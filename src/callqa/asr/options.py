@@ -24,6 +24,9 @@ DEFAULT_INITIAL_PROMPT = "以下是普通话的客服电话录音。常用词：
 BACKENDS = ("faster-whisper", "openai-whisper")
 # Options that change only what is done with Whisper's output.
 POSTPROCESSING_OPTIONS = ("auto_swap",)
+# Options added later whose default decodes as before they existed: left out of the cache keys at
+# their default, so transcripts cached before them stay valid.
+_KEYED_WHEN_SET = ("batch_size",)
 
 
 class AsrOptionsError(UsageError):
@@ -50,6 +53,9 @@ class AsrOptions:
     log_prob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4
     compute_type: str = "int8"  # faster-whisper on CPU
+    # faster-whisper's BatchedInferencePipeline: a channel's VAD chunks decoded N at a time (0: one
+    # after the other, as Whisper does). bench/throughput.py and bench/accuracy.py measure the trade.
+    batch_size: int = 0
     cpu_threads: int = 0  # 0: the backend's default
     # Post-processing, not recognition: a stereo call whose words say its channels are the other way round
     # (the customer's channel uses the service formulas) is swapped, and the transcript says so.
@@ -64,6 +70,12 @@ class AsrOptions:
             raise AsrOptionsError(f"no_speech_threshold must be in [0, 1], got {self.no_speech_threshold}")
         if not 0.0 < self.vad_threshold < 1.0:
             raise AsrOptionsError(f"vad_threshold must be in (0, 1), got {self.vad_threshold}")
+        if self.batch_size < 0:
+            raise AsrOptionsError(f"batch_size must be >= 0 (0: not batched), got {self.batch_size}")
+        if self.batch_size and self.backend != "faster-whisper":
+            raise AsrOptionsError(f"batch_size needs the faster-whisper backend, not {self.backend!r}")
+        if self.batch_size and not self.vad:
+            raise AsrOptionsError("batch_size needs vad: the batched pipeline decodes the VAD's speech chunks")
         if self.compression_ratio_threshold <= 0:
             raise AsrOptionsError("compression_ratio_threshold must be > 0")
         if isinstance(self.hotwords, list):  # accept lists from TOML / JSON
@@ -92,6 +104,9 @@ class AsrOptions:
         """Everything that can change the transcript. cpu_threads only changes speed."""
         d = asdict(self)
         d.pop("cpu_threads")
+        for name in _KEYED_WHEN_SET:
+            if not d[name]:
+                d.pop(name)
         return d
 
     def recognition_fields(self) -> dict[str, Any]:

@@ -37,8 +37,9 @@ class FasterWhisperBackend:
         audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
         if audio.size < SAMPLE_RATE // 100:  # under 10 ms: nothing Whisper could hear
             return []
-        segments, _info = self._model.transcribe(
+        segments, _info = self._transcriber(options).transcribe(
             audio,
+            **({"batch_size": options.batch_size} if options.batch_size else {}),
             language=options.language,
             beam_size=options.beam_size,
             initial_prompt=options.prompt,
@@ -63,6 +64,16 @@ class FasterWhisperBackend:
             )
             for s in segments  # a generator: decoding happens here
         ]
+
+    def _transcriber(self, options: AsrOptions):
+        """The model itself, or faster-whisper's batched pipeline around it (the same weights, loaded once)."""
+        if not options.batch_size:
+            return self._model
+        if getattr(self, "_batched", None) is None:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._batched = BatchedInferencePipeline(self._model)
+        return self._batched
 
     # --- rescoring: teacher-forced log-probabilities of given texts (CTranslate2's Whisper.align) ---------
 
