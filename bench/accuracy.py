@@ -3,6 +3,7 @@
     .venv/bin/python bench/accuracy.py                  # score corpus/ (cached transcripts make reruns fast)
     .venv/bin/python bench/accuracy.py --variant no-verify --variant default
     .venv/bin/python bench/accuracy.py --json out/bench/accuracy.json
+    .venv/bin/python bench/accuracy.py --split test --asr batch_size=8 --asr beam_size=1   # speed options' cost
 
 The corpus (corpus/README.md) is assembled first if its audio is missing.
 Prints per split (dev | test):
@@ -42,6 +43,8 @@ VARIANTS: dict[str, dict] = {
     "default": {},
     "no-verify": {"verification": {"enabled": False}},
 }
+# `--asr OPTION=VALUE`: every variant again on transcripts made with these ASR options (bench/throughput.py
+# measures what they save), each into its own output folder.
 
 
 # --- the corpus ----------------------------------------------------------------------------------------
@@ -65,24 +68,44 @@ def ensure_audio(corpus: Path) -> None:
 # --- scoring -------------------------------------------------------------------------------------------
 
 
-def transcribe(corpus: Path, out: Path, workers: int, asr: dict) -> list:
+def transcribe(corpus: Path, out: Path, workers: int, asr: dict, split: str | None) -> list:
     from callqa.asr.batch import transcribe_batch
     from callqa.audio.inputs import read_inputs
 
     calls = read_inputs(corpus / "manifest.csv")
+    if split:
+        splits = {row["call_id"]: row["split"] for row in csv.DictReader(open(corpus / "labels.csv", encoding="utf-8"))}
+        calls = [c for c in calls if splits.get(c.call_id) == split]
     return transcribe_batch(calls, asr, out, workers=workers, progress=True)
 
 
-def score(results: list, corpus: Path, overrides: dict) -> list[dict]:
+def score(results: list, corpus: Path, overrides: dict, asr: dict, workers: int) -> list[dict]:
+    """Score every call, verifying against the audio when the variant's scorecard says so; verification
+    is most of the time, so the calls are split over ``workers`` processes (each loads the model once)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    shares = [results[i::workers] for i in range(workers)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        scored = list(pool.map(_score_share, shares, [corpus] * workers, [overrides] * workers, [asr] * workers))
+    by_id = {call["call_id"]: call for share in scored for call in share}
+    return [by_id[r.call.call_id] for r in results]
+
+
+def _score_share(results: list, corpus: Path, overrides: dict, asr: dict) -> list[dict]:
+    import tomllib
+
+    from callqa.asr.options import AsrOptions
     from callqa.scoring.roster import load_roster
     from callqa.scoring.score import score_batch
     from callqa.scoring.scorecard import default_scorecard_text, parse_scorecard
-    import tomllib
+    from callqa.scoring.verifiers import RescorerFactory
 
     base = tomllib.loads(default_scorecard_text())
     card = parse_scorecard(overrides, base=base, source=f"<bench {overrides}>")
     roster = load_roster(corpus / "roster.csv")
-    return [s.to_json() for s in score_batch(results, card, roster)]
+    rescorers = RescorerFactory(AsrOptions.build(asr)) if card.verification.enabled else None
+    return [s.to_json() for s in score_batch(results, card, roster, rescorers)]
 
 
 # --- metrics -------------------------------------------------------------------------------------------
@@ -318,6 +341,15 @@ def figures_json(rows: dict[str, dict[str, SplitFigures]]) -> dict:
     return out
 
 
+def _asr_option(text: str) -> dict:
+    from callqa.asr.options import AsrOptions
+
+    name, _, value = text.partition("=")
+    parsed = json.loads(value) if value[:1].isdigit() or value in ("true", "false") else value
+    AsrOptions.build({name: parsed})  # an unknown option or a bad value fails here, naming the valid ones
+    return {name: parsed}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=REPO / "corpus")
@@ -325,28 +357,37 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="default: default")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--split", choices=SPLITS, help="only this split's calls (default: both)")
+    parser.add_argument("--asr", action="append", default=[], metavar="OPTION=VALUE",
+                        help="also transcribe with this ASR option changed, e.g. batch_size=8 (repeatable)")
     args = parser.parse_args()
 
     ensure_audio(args.corpus)
     labels, truth = load_corpus(args.corpus)
-    started = time.perf_counter()
-    results = transcribe(args.corpus, args.out, args.workers, {})
-    asr_s = time.perf_counter() - started
+    if args.split:
+        labels = [row for row in labels if row["split"] == args.split]
     roster = {row["agent_id"]: row["employee_id"] for row in csv.DictReader(open(args.corpus / "roster.csv"))}
     rows: dict[str, dict[str, SplitFigures]] = {}
     timings = {}
-    for variant in args.variant or ["default"]:
+    for asr in [{}] + [_asr_option(text) for text in args.asr]:
+        suffix = ",".join(f"{k}={v}" for k, v in asr.items())
         started = time.perf_counter()
-        calls = score(results, args.corpus, VARIANTS[variant])
-        timings[variant] = time.perf_counter() - started
-        rows[variant] = measure(calls, labels, truth, callqa_verdict)
-        if "naive" not in rows:
-            rows["naive"] = measure(calls, labels, truth, lambda c, k: "fail" if c["error"] else naive_verdict(c, k, roster))
+        results = transcribe(args.corpus, args.out / suffix if suffix else args.out, args.workers, asr, args.split)
+        timings[f"transcription {suffix or 'default'}"] = time.perf_counter() - started
+        for variant in args.variant or ["default"]:
+            name = f"{variant} {suffix}".strip()
+            started = time.perf_counter()
+            calls = score(results, args.corpus, VARIANTS[variant], asr, args.workers)
+            timings[name] = time.perf_counter() - started
+            rows[name] = measure(calls, labels, truth, callqa_verdict)
+            if "naive" not in rows:
+                rows["naive"] = measure(calls, labels, truth,
+                                        lambda c, k: "fail" if c["error"] else naive_verdict(c, k, roster))
     naive = rows.pop("naive")
     rows["naive"] = naive
     print_tables(rows)
-    print(f"transcription {asr_s:.0f} s (cached calls are free); scoring: "
-          + ", ".join(f"{v} {t:.0f} s" for v, t in timings.items()))
+    print("seconds (cached transcripts and verification answers are free): "
+          + ", ".join(f"{v} {t:.0f}" for v, t in timings.items()))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"figures": figures_json(rows), "timings_s": timings}, indent=1))

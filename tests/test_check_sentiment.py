@@ -161,7 +161,7 @@ def test_neutral_problem_statement_passes():
         ("customer", "嗯，好的"),
     ))
     assert result.passed is True and result.findings == []
-    assert result.extra["customer"] == {"label": "neutral", "score": result.extra["customer"]["score"], "utterances": 2}
+    assert result.extra["customer"] == {"label": "neutral", "score": 0.0, "utterances": 2, "balance": 0}
 
 
 def test_negative_start_positive_end_passes_but_keeps_the_evidence():

@@ -22,7 +22,7 @@ class SentimentConfig(PhraseCheckConfig):
     label_map: list[str] = field(default_factory=list)  # for a transformers model: "MODEL_LABEL=negative" ...
     negative_threshold: float = 0.25  # an utterance or call scoring -0.25 or lower is negative
     positive_threshold: float = 0.25  # ... +0.25 or higher, positive
-    ending_utterances: int = 2  # the customer's last N utterances decide whether the call ends negative
+    ending_utterances: int = 1  # the customer's last N utterances decide whether the call ends negative
     agent_negative_fails: bool = False  # also fail when the agent's call-level label is negative
 
     def __post_init__(self) -> None:
@@ -52,10 +52,11 @@ class SentimentCheck(Check):
     """The customer does not leave the call upset, and the agent stays civil.
 
     Every utterance gets a label (negative / neutral / positive), a score in
-    [-1, 1] and the words that drove it. The customer's call-level score
-    weighs their emotional utterances, later ones more, so a complaint that
-    the agent turned around does not fail the call, while a call that ends in
-    anger does. Stating a problem is neutral; anger and frustration at the
+    [-1, 1] and the words that drove it. The customer is negative over the
+    call when their negative utterances outnumber the positive ones, or when
+    their last utterance is negative: a complaint that the agent turned
+    around does not fail the call, a call that ends in anger or a threat
+    does. Stating a problem is neutral; anger and frustration at the
     service are negative. Customer words are never counted against the agent.
 
     **Anti-pattern**: the customer is angry and stays angry.
@@ -149,26 +150,17 @@ class SentimentCheck(Check):
 
 
 def call_level(scored: list[tuple[int, SentimentScore]], config: SentimentConfig) -> dict[str, Any]:
-    """One party's label and score over a call (or a stretch of it).
-
-    The mean is over the emotional (non-neutral) utterances, so a long call of
-    neutral questions does not dilute one outburst; later utterances weigh up
-    to twice as much as the first, so how the call (or the stretch) ends
-    counts more than how it began. No emotional utterance: the plain mean.
-    A party that never speaks is neutral with ``utterances: 0``.
+    """One party's label and score over a call (or a stretch of it), by the QA standard (README):
+    each negative utterance counts -1 and each positive one +1; negative when the sum is below 0,
+    positive above it. So a complaint the agent turned around (then thanks) is not negative, a complaint
+    left standing is, and neutral questions dilute nothing. ``score`` is the sum over the emotional
+    utterances' count, in [-1, 1]. A party that never speaks is neutral with ``utterances: 0``.
     """
     if not scored:
         return {"label": "neutral", "score": 0.0, "utterances": 0}
-    n = len(scored)
-    weighted = [
-        ((1.0 + pos / (n - 1)) if n > 1 else 1.0, s.score)
-        for pos, (_, s) in enumerate(scored)
-        if s.label != "neutral"
-    ]
-    if weighted:
-        score = sum(w * x for w, x in weighted) / sum(w for w, _ in weighted)
-    else:
-        score = sum(s.score for _, s in scored) / n
-    score = round(max(-1.0, min(1.0, score)), 3)
-    return {"label": label_for(score, *config.bounds), "score": score, "utterances": n}
-
+    signs = [{"negative": -1, "positive": 1}.get(s.label, 0) for _, s in scored]
+    emotional = sum(1 for x in signs if x)
+    balance = sum(signs)
+    label = "negative" if balance < 0 else "positive" if balance > 0 else "neutral"
+    return {"label": label, "score": round(balance / emotional, 3) if emotional else 0.0, "utterances": len(scored),
+            "balance": balance}
