@@ -163,3 +163,18 @@ def test_confidence_from_logprob(logprob, expected):
 @pytest.mark.parametrize("text", ["Thank you for watching!", "Subtitles by the Amara.org community", "ご視聴ありがとうございました"])
 def test_other_language_credits_dropped(text):
     assert drop_hallucinations([seg(text)], OPTIONS) == []
+
+
+@pytest.mark.parametrize("text, dropped", [
+    ("以下是普通话的客服电话录音。常", True),  # the default prompt's first sentence, echoed
+    ("用词：工号、致电、客服、订单、快递、退款。", True),  # its second, cut at a window edge
+    ("您好，欢迎致电客服中心，工号八零二三为您服务。", False),  # prompt words in real speech
+    ("我想查一下快递和退款。", False),
+])
+def test_a_segment_echoing_the_initial_prompt_is_dropped(text, dropped):
+    from callqa.asr.filters import drop_hallucinations
+
+    kept = drop_hallucinations([seg(text)], AsrOptions())
+    assert (kept == []) is dropped, kept
+    # A company's own prompt is echoed the same way; with no prompt nothing is an echo.
+    assert drop_hallucinations([seg(text)], AsrOptions(initial_prompt=None)) != []

@@ -219,6 +219,28 @@ def _is_repeat(prev: AsrSegment, seg: AsrSegment) -> bool:
     return a == b or fuzz.ratio(a, b) >= _DUPLICATE_MIN_SCORE
 
 
+# A segment that is mostly a sentence of the initial prompt is Whisper echoing its context (seen on
+# line-noise calls: 以下是普通话的客服电话录音。常 / 用词：工号、致电…); only sentences this long count,
+# so a short prompt word an agent also says (客服) never removes speech.
+_PROMPT_SENTENCE_MIN_LEN = 10
+_PROMPT_ECHO_MIN_SCORE = 90.0
+
+
+def _is_prompt_echo(seg: AsrSegment, options: AsrOptions) -> bool:
+    from rapidfuzz import fuzz
+
+    key = content_key(seg.text)
+    if not options.initial_prompt or len(key) < _FUZZY_MIN_LEN:
+        return False
+    sentences = [content_key(s) for s in re.split(r"[。！？!?]", options.initial_prompt)]
+    for sentence in (s for s in sentences if len(s) >= _PROMPT_SENTENCE_MIN_LEN):
+        hit = fuzz.partial_ratio_alignment(key, sentence, score_cutoff=_PROMPT_ECHO_MIN_SCORE)
+        # The segment lies inside the prompt sentence: all of its words are the prompt's.
+        if hit is not None and hit.src_end - hit.src_start >= 0.9 * len(key):
+            return True
+    return False
+
+
 def drop_hallucinations(segments: list[AsrSegment], options: AsrOptions) -> list[AsrSegment]:
     """One channel's segments without invented text. See the module doc.
 
@@ -228,13 +250,13 @@ def drop_hallucinations(segments: list[AsrSegment], options: AsrOptions) -> list
     compression-ratio threshold that repeats itself, or still exceeds it once
     loops are collapsed; listed subtitle credits (hallucinations.yaml);
     segments of punctuation or hesitations only; a segment repeating the one
-    just before it. Segments are returned in time order; an edited segment
+    just before it; a segment echoing a sentence of the initial prompt. Segments are returned in time order; an edited segment
     keeps only the words still in its text.
     """
     listed = load_hallucinations()
     kept: list[AsrSegment] = []
     for seg in sorted(segments, key=lambda s: (s.start, s.end)):
-        cleaned = _clean_one(seg, options, listed)
+        cleaned = None if _is_prompt_echo(seg, options) else _clean_one(seg, options, listed)
         if cleaned is None:
             continue
         if kept and _is_repeat(kept[-1], cleaned):
