@@ -67,3 +67,21 @@ def test_scores_are_cached_per_recording_and_a_hit_needs_no_audio_nor_model(asr_
                          cache=RescoreCache(tmp_path))
     assert [s.logprob for s in again.score_utterance(transcript, 0, texts)] == [s.logprob for s in scored]
     assert again.cached_texts == 2 and again.encoded_windows == 0
+
+
+def test_an_id_whisper_wrote_as_other_words_is_found_in_the_audio(asr_backends, call_003):
+    """Whisper's own words always score best, so a garbled ID (吴流起八 for 五六七八) is judged by which ID
+    fits its place: the roster's 5678 beats its sound-alikes there; an ID nobody said does not."""
+    from dataclasses import replace
+
+    from callqa.checks.base import VerificationSettings
+    from callqa.checks.id_verification import verify_missing_id
+
+    transcript, audio = call_003
+    garbled = replace(transcript.utterances[0], raw_text="您好，工号吴流起八，很高兴为您服务。")
+    transcript = replace(transcript, utterances=[garbled, *transcript.utterances[1:]])
+    rescorer = CallRescorer(lambda: audio, "mono", lambda: asr_backends["faster-whisper"], AsrOptions())
+    said = verify_missing_id(transcript, [0], "5678", rescorer, VerificationSettings())
+    assert said.status == "ok", said.verification.to_dict()
+    other = verify_missing_id(transcript, [0], "1024", rescorer, VerificationSettings())
+    assert other.status != "ok", other.verification.to_dict()

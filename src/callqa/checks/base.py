@@ -17,6 +17,9 @@ class VerificationSettings:
     reject_margin: float = 2.0  # nats by which the heard words must beat every candidate to count as not said
     convict_margin: float = 2.0  # nats by which a convicting phrase must beat each of its rivals
     id_margin: float = 2.0  # nats by which one employee ID must beat every other
+    # An ID Whisper did not write (资料爱衣 for 四六二一): what the roster's ID may cost, per digit, against the
+    # heard words in its place and still count as said (twice as much: not said).
+    id_slot_cost: float = 2.5
     # Mean log-probability per token of the best reading: below it, the words are unreadable.
     unintelligible_below: float = field(default=-1.5, metadata={"signed": True})
     speaker_doubt_below: float = 0.8  # mono: evidence on an utterance whose role confidence is lower needs listening

@@ -78,33 +78,58 @@ def verify_stated_id(transcript: Transcript, index: int, heard_text: str, stated
 
 def verify_missing_id(transcript: Transcript, indices: list[int], expected: str, verifier: Verifier,
                       settings: VerificationSettings) -> IdVerdict:
-    """No ID was heard: was the roster's ID said where Whisper wrote something else (450又号)?"""
+    """No ID was heard: did the agent say the roster's ID where Whisper wrote other words (资料爱衣 for 四六二一)?
+
+    Whisper's own words are its best guess, so any other text in their place scores lower; what tells an
+    ID said and misheard from none said is which ID fits that place. The roster's ID, put where the heard
+    words most resemble an ID statement, must beat the IDs a line confuses it with, in the same place, by
+    ``id_margin``, and cost at most ``id_slot_cost`` nats a digit against the heard words; a cost of more
+    than twice that, or nothing resembling an ID statement, is ``missing``; anything else needs listening.
+    """
     best: Verification | None = None
     for index in indices[:2]:
-        heard = transcript.utterances[index].raw_text
-        forms = [f"工号{expected}", f"{expected}号"]
-        candidates = phrase_candidates(heard, forms, "any", settings.max_candidates)
-        if not candidates:
+        record = _ask_slot(transcript, index, expected, verifier, settings)
+        if record is None:
             continue
-        scores = verifier.score_utterance(transcript, index, [heard, *candidates])
-        top = max(scores[1:], key=lambda s: s.logprob)
-        record = Verification("did the agent state the roster's employee ID?", index, heard, scores[0].logprob,
-                              [(s.text, s.logprob) for s in scores[1:]], margin=top.logprob - scores[0].logprob)
-        if record.margin >= settings.accept_margin:
-            # The roster's ID fits better than the heard words; it must also beat its sound-alikes.
-            rivals = [top.text.replace(expected, c) for c in _confusions(expected, 2)]
-            rival = max(verifier.score_utterance(transcript, index, rivals), key=lambda s: s.logprob, default=None)
-            if rival is None or top.logprob - rival.logprob >= settings.id_margin:
-                record.outcome = SAID
-                return IdVerdict("ok", expected, record)
-            record.outcome, record.reason = UNCERTAIN, f"an ID was said, but {rival.text!r} fits nearly as well"
-            return IdVerdict("uncertain", None, record)
-        record.outcome = NOT_SAID if record.margin <= -settings.reject_margin else UNCERTAIN
-        if record.outcome == UNCERTAIN:
-            record.reason = f"the audio may hold the ID (margin {record.margin:+.1f}): listen to the opening"
-        if best is None or record.margin > best.margin:
+        if record.outcome == SAID:
+            return IdVerdict("ok", expected, record)
+        if best is None or _rank(record) > _rank(best):
             best = record
     if best is None:
         best = Verification("did the agent state the roster's employee ID?", indices[0] if indices else -1, "", 0.0,
                             outcome=NOT_SAID, reason="nothing in the opening resembles an ID")
     return IdVerdict("uncertain" if best.outcome == UNCERTAIN else "missing", None, best)
+
+
+def _rank(record: Verification) -> tuple[bool, float]:
+    return record.outcome == UNCERTAIN, record.margin
+
+
+def _ask_slot(transcript: Transcript, index: int, expected: str, verifier: Verifier,
+              settings: VerificationSettings) -> Verification | None:
+    """The roster's ID in the heard words' place, against the heard words and the sound-alike IDs there."""
+    heard = transcript.utterances[index].raw_text
+    spoken = _written_like(expected, "")  # 四六二一: what Whisper writes for digits it hears as words
+    forms = [f"工号{spoken}", f"{spoken}号", f"工号{expected}", f"{expected}号"]
+    placed = phrase_candidates(heard, forms, "in place", settings.max_candidates)
+    if not placed:
+        return None
+    scores = verifier.score_utterance(transcript, index, [heard, *placed])
+    heard_score, top = scores[0], max(scores[1:], key=lambda s: s.logprob)
+    written = spoken if spoken in top.text else expected
+    rivals = [top.text.replace(written, _written_like(c, written)) for c in _confusions(expected, 3)]
+    rival = max(verifier.score_utterance(transcript, index, rivals), key=lambda s: s.logprob, default=None)
+    cost = (heard_score.logprob - top.logprob) / len(expected)
+    record = Verification("did the agent state the roster's employee ID?", index, heard, heard_score.logprob,
+                          [(s.text, s.logprob) for s in scores[1:]] + ([(rival.text, rival.logprob)] if rival else []),
+                          margin=top.logprob - heard_score.logprob)
+    gap = top.logprob - rival.logprob if rival is not None else float("inf")
+    if gap >= settings.id_margin and cost <= settings.id_slot_cost:
+        record.outcome = SAID
+    elif cost > 2 * settings.id_slot_cost:
+        record.outcome = NOT_SAID
+    else:
+        record.outcome = UNCERTAIN
+        record.reason = (f"the audio may hold the ID ({cost:.1f} nats a digit against the heard words, "
+                         f"{gap:+.1f} against {rival.text if rival else '-'!r}): listen to the opening")
+    return record

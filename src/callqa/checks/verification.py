@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from ..asr.transcript import Transcript
 from .base import VerificationSettings
+from ..text import in_script_of
 from .matching import expand_phrase, prepare
 
 __all__ = [
@@ -118,9 +119,9 @@ def _best_span(heard: str, variant: str) -> tuple[int, int, float] | None:
 
 
 def phrase_candidates(heard: str, entries: list[str], where: str, limit: int) -> list[str]:
-    """The heard utterance with the expected words in it: put where their best likeness stands, or added
-    at the start or end (``where``: "start", "end" or "any")."""
-    variants = [v for entry in entries for v in expand_phrase(entry)]
+    """The heard utterance with the expected words in it: put where their best likeness stands, and also
+    added at the start or end (``where``: "start", "end", "any", or "in place" for neither)."""
+    variants = [in_script_of(heard, v) for entry in entries for v in expand_phrase(entry)]
     placed = []
     for variant in variants:
         span = _best_span(heard, variant)

@@ -16,7 +16,7 @@ wherever a stage compares sounds.
 
 from .cjk import HAN_RANGES, is_content_char, is_han, is_punctuation_or_space
 from .digits import DIGIT_CHARS, DIGIT_SYLLABLES, SPOKEN_DIGITS, SYLLABLE_DIGITS
-from .normalize import content_key, digits_to_arabic, normalize_text, simplify, to_half_width, to_simplified
+from .normalize import content_key, digits_to_arabic, in_script_of, normalize_text, simplify, to_half_width, to_simplified
 from .pinyin import digit_sounding_like, pinyin_key, syllable, syllables
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "content_key",
     "digit_sounding_like",
     "digits_to_arabic",
+    "in_script_of",
     "is_content_char",
     "is_han",
     "is_punctuation_or_space",

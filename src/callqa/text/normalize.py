@@ -86,6 +86,22 @@ def to_simplified(text: str) -> str:
     return _opencc_t2s().convert(_LONE_SURROGATE.sub("\ufffd", text))
 
 
+@lru_cache(maxsize=1)
+def _opencc_s2t():
+    import opencc
+
+    return opencc.OpenCC("s2t")
+
+
+def in_script_of(model: str, text: str) -> str:
+    """``text`` in the script ``model`` is written in: Traditional when ``model`` holds Traditional
+    characters (Whisper writes either on phone audio), else as given. A candidate put into a heard
+    utterance must be written as Whisper would have written it, or its score measures the script."""
+    if not text or not model or to_simplified(model) == model:
+        return text
+    return _opencc_s2t().convert(text)
+
+
 def to_half_width(text: str) -> str:
     """Full-width ASCII letters, digits and the ideographic space to half-width;
     small-form punctuation (﹐) to its usual full-width form (，)."""

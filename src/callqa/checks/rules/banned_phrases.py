@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from ...asr.transcript import Transcript
+from ...text import in_script_of
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult, Finding
 from ..matching import (
     PhraseCheckConfig,
@@ -171,7 +172,8 @@ class BannedPhrasesCheck(Check):
             return f"on this mono call it is uncertain who said it (role confidence {u.role_confidence:.2f})"
         if context.verifier is None or not settings.enabled:
             return None
-        rivals = [replace_span(text, hit.start, hit.end, r) for r in config.rivals_of(hit.phrase)]
+        # Rivals in the script Whisper wrote (Traditional in a Traditional line), or the script, not the sound, decides.
+        rivals = [replace_span(text, hit.start, hit.end, in_script_of(text, r)) for r in config.rivals_of(hit.phrase)]
         rivals = [r for r in rivals if r != text][: settings.max_candidates]
         if not rivals:
             return None
