@@ -12,14 +12,14 @@ __all__ = ["BatchProgress"]
 class BatchProgress:
     """A rich progress bar on stderr with transcribed / cached / failed counts."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    def __init__(self, total: int, enabled: bool, label: str = "transcribing") -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         self.enabled = enabled
         self.counts: Counter[str] = Counter()
         self.bar = Progress(
-            TextColumn("transcribing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
+            TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
             TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
             console=Console(stderr=True), disable=not enabled,
         )
