@@ -158,3 +158,69 @@ def test_a_worker_killed_mid_call_loses_and_duplicates_no_call(ray_cluster, tmp_
     assert [s.call_id for s in rerun.scores] == ids
     assert all(r.transcript.info.cached for r in rerun.results) and list(pids.iterdir()) == []
     assert [s.score for s in rerun.scores] == [s.score for s in run.scores]
+
+
+BATCH_SCRIPT = """
+import sys
+from pathlib import Path
+from callqa.asr.options import AsrOptions
+from callqa.audio.inputs import read_inputs
+from callqa.cli.batch_args import sigterm_as_interrupt
+from callqa.engines import BatchSpec, EngineOptions, engine_for
+from worker_backends import PidRecordingBackend
+
+backend = PidRecordingBackend(float(sys.argv[3]), Path(sys.argv[4]))
+spec = BatchSpec(read_inputs(sys.argv[1]), AsrOptions.build(), Path(sys.argv[2]), use_cache=False, progress=False,
+                 backend=backend)
+try:
+    with sigterm_as_interrupt():
+        engine_for(EngineOptions.build("ray", workers=2)).run(spec)  # starts, and stops, its own Ray
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _batch(recordings: Path, out: Path, seconds: float, pids: Path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen([sys.executable, "-c", BATCH_SCRIPT, str(recordings), str(out), str(seconds), str(pids)],
+                            env=env)
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "kill -9"])
+def test_a_stopped_driver_keeps_finished_calls_leaves_no_worker_and_the_rerun_resumes(tmp_path, how):
+    """No ray_cluster fixture: the engine starts a local Ray of its own, as `callqa score --engine ray` does."""
+    recordings, out, pids = _recordings(tmp_path / "calls", 6), tmp_path / "out", tmp_path / "pids"
+    pids.mkdir()
+    proc = _batch(recordings, out, 3.0, pids)
+    index = out / "transcripts" / "index.jsonl"
+    deadline = time.monotonic() + 120
+    while not (index.is_file() and index.read_text().strip()) and time.monotonic() < deadline:
+        assert proc.poll() is None, "the batch ended before it could be stopped"
+        time.sleep(0.1)
+    proc.send_signal(how)
+    assert proc.wait(timeout=60) == (130 if how == signal.SIGTERM else -signal.SIGKILL)
+    workers = {int(p.name.split("-")[1]) for p in pids.iterdir()}
+    deadline = time.monotonic() + 20
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [w for w in workers if _alive(w)], "a Ray worker outlived its batch"
+
+    finished = _index_ids(out)
+    assert finished and len(finished) < 6 and len(set(finished)) == len(finished)
+    for p in pids.iterdir():
+        p.unlink()
+    assert _batch(recordings, out, 0.0, pids).wait(timeout=120) == 0
+    ids = _index_ids(out)
+    assert sorted(ids) == [f"c{i}" for i in range(6)]  # all, once each (the index is compacted on open)
+    redone = {p.name.split("-")[0] for p in pids.iterdir()}
+    assert len(redone) == 6 - len(finished)  # the calls finished before the signal were not transcribed again

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 import uuid
 from collections import deque
 
@@ -38,6 +40,7 @@ INSTALL_HINT = "pip install 'callqa[ray]'"
 WORKER_RETRIES = 2
 # Calls handed to the cluster ahead of its CPUs: enough to keep every worker busy, not a whole province at once.
 INFLIGHT_PER_CPU = 2
+_AUTH_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"
 # How long the driver waits for a result before looking again, so Ctrl-C and SIGTERM are seen promptly.
 _WAIT_S = 0.5
 
@@ -70,14 +73,22 @@ class RayEngine:
         if ray.is_initialized():  # a script or a test that made its own cluster
             return False
         quiet = {"logging_level": logging.WARNING, "log_to_driver": False}  # the progress bar is the output
+        # Ray's core installs its own SIGTERM handler, which exits at once: the batch's own one (SIGTERM stops
+        # it like Ctrl-C, finished calls kept, exit 130) is put back.
+        on_sigterm = signal.getsignal(signal.SIGTERM)
         try:
             if self.address:
                 ray.init(address=self.address, **quiet)
             else:
+                # A local instance announces that token authentication is on, its default: not worth a line.
+                logging.getLogger(_AUTH_NOTICE_LOGGER).setLevel(logging.ERROR)
                 ray.init(num_cpus=self.num_cpus or os.cpu_count(), include_dashboard=False, **quiet)
         except (ConnectionError, RuntimeError, ValueError, TimeoutError) as e:
             where = f"--address {self.address}" if self.address else "a local Ray"
             raise UnavailableError(f"{where}: Ray did not start or connect: {e}") from None
+        finally:
+            if threading.current_thread() is threading.main_thread() and on_sigterm is not None:
+                signal.signal(signal.SIGTERM, on_sigterm)
         return True
 
 
