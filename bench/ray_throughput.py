@@ -141,7 +141,7 @@ def main() -> None:
             table.add_row(config, str(cores), str(calls), f"{wall:.1f}", f"{cpu:.1f}", f"{per_hour:.0f}",
                           f"{per_hour / cores:.0f}", f"{calls / cpu * 3600:.0f}")
             print(f"{config}: {calls} calls, wall {wall:.1f} s, CPU {cpu:.1f} s", file=sys.stderr, flush=True)
-    Console().print(table)
+    Console(width=140).print(table)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-"""Progress of a batch on stderr: a bar with transcribed / cached / failed counts, and each failure as it happens."""
+"""Progress of a batch on stderr: a bar with transcribed / cached / failed counts and the rate, and each failure as it happens."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 from .transcript import TranscriptionResult
@@ -18,6 +19,7 @@ class BatchProgress:
 
         self.enabled = enabled
         self.counts: Counter[str] = Counter()
+        self.started = time.monotonic()
         self.bar = Progress(
             TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
             TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
@@ -27,7 +29,10 @@ class BatchProgress:
 
     def _counts(self) -> str:
         c = self.counts
-        return f"new {c['new']}  cached {c['cached']}  failed {c['failed']}"
+        # The rate of calls that cost work (cached and resumed ones arrive at once and would flatter it).
+        elapsed = time.monotonic() - self.started
+        rate = f"  {(c['new'] + c['failed']) / elapsed:.2f} calls/s" if c["new"] + c["failed"] and elapsed > 0 else ""
+        return f"new {c['new']}  cached {c['cached']}  failed {c['failed']}{rate}"
 
     def done(self, result: TranscriptionResult) -> None:
         if result.transcript is None:
