@@ -82,7 +82,8 @@ class RayEngine:
             else:
                 # A local instance announces that token authentication is on, its default: not worth a line.
                 logging.getLogger(_AUTH_NOTICE_LOGGER).setLevel(logging.ERROR)
-                ray.init(num_cpus=self.num_cpus or os.cpu_count(), include_dashboard=False, **quiet)
+                # address="local": a new instance even where `ray start` left one (ray.init() would join that).
+                ray.init(address="local", num_cpus=self.num_cpus or os.cpu_count(), include_dashboard=False, **quiet)
         except (ConnectionError, RuntimeError, ValueError, TimeoutError) as e:
             where = f"--address {self.address}" if self.address else "a local Ray"
             raise UnavailableError(f"{where}: Ray did not start or connect: {e}") from None
