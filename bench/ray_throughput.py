@@ -43,7 +43,8 @@ def make_batch(folder: Path, copies: int) -> Path:
     """A manifest of the sample calls and their re-encoded copies; returns its path."""
     from callqa.audio.decode import load_audio
 
-    rows = [r for r in csv.DictReader(open(SAMPLES / "manifest.csv", encoding="utf-8")) if r["call_id"] != "broken_call"]
+    with open(SAMPLES / "manifest.csv", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["call_id"] != "broken_call"]
     out_rows = []
     for row in rows:
         out_rows.append({**row, "file": str(SAMPLES / row["file"])})
@@ -108,8 +109,9 @@ def run(config: str, manifest: Path, work: Path) -> tuple[float, float]:
     for name in ("models", "converted"):  # the weights, not the transcripts or verification scores
         if (real_cache / name).exists():
             (cache / name).symlink_to(real_cache / name)
-    args = [sys.executable, "-c", "from callqa.cli import main; main()", "score", str(manifest), "--roster", str(SAMPLES / "roster.csv"),
-            "--out", str(work / f"out-{config}"), "-q", "--engine", engine, "--workers", n]
+    args = [sys.executable, "-c", "from callqa.cli import main; main()", "score", str(manifest),
+            "--roster", str(SAMPLES / "roster.csv"), "--out", str(work / f"out-{config}"), "-q",
+            "--engine", engine, "--workers", n]
     seen: dict[int, float] = {}
     started = time.perf_counter()
     proc = subprocess.Popen(args, env={**os.environ, "CALLQA_CACHE_DIR": str(cache)})

@@ -74,8 +74,8 @@ def _run_cli(args: list[str], prelude: str = "") -> subprocess.CompletedProcess:
 
 def test_the_local_engine_never_imports_ray(tmp_path, broken_folder):
     roster = str(REPO / "samples" / "roster.csv")
-    scored = _run_cli(["score", str(broken_folder), "--roster", roster, "--out", str(tmp_path / "out"), "--agent", "A001",
-                       "--engine", "local", "-q"])
+    scored = _run_cli(["score", str(broken_folder), "--roster", roster, "--out", str(tmp_path / "out"),
+                       "--agent", "A001", "--engine", "local", "-q"])
     assert scored.stdout.strip().splitlines()[-1] == "NO-RAY", scored.stdout + scored.stderr
     assert scored.returncode == 0, scored.stderr  # every call listed with its error
     assert (tmp_path / "out" / "calls.jsonl").read_text(encoding="utf-8").count('"error": "') == 2

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from .base import ENGINES, BatchRun, BatchSpec, Engine, EngineOptions, ScoringSpec, VerificationCost
 
-__all__ = ["ENGINES", "BatchRun", "BatchSpec", "Engine", "EngineOptions", "ScoringSpec", "VerificationCost", "engine_for"]
+__all__ = ["ENGINES", "BatchRun", "BatchSpec", "Engine", "EngineOptions", "ScoringSpec", "VerificationCost",
+           "engine_for"]
 
 
 def engine_for(options: EngineOptions) -> Engine:

@@ -24,7 +24,8 @@ _ADDRESS = re.compile(r"auto|(ray://)?[A-Za-z0-9._\-\[\]:]+:\d{1,5}")
 class EngineOptions:
     name: str = "local"
     address: str | None = None  # ray only; None starts a Ray instance on this machine
-    workers: int | None = None  # local: processes (default 1); ray without an address: the CPUs it may use (default all)
+    # local: processes (default 1); ray without an address: the CPUs the local Ray may use (default all)
+    workers: int | None = None
 
     @classmethod
     def build(cls, name: str = "local", address: str | None = None, workers: int | None = None) -> "EngineOptions":
@@ -36,8 +37,8 @@ class EngineOptions:
             if name != "ray":
                 raise UsageError(f"--address is for --engine ray; --engine {name} runs on this machine")
             if not _ADDRESS.fullmatch(address):
-                raise UsageError(f"--address {address!r}: give auto, HOST:PORT (a head started with `ray start --head`) "
-                                 "or ray://HOST:PORT")
+                raise UsageError(f"--address {address!r}: give auto, HOST:PORT (a head started with "
+                                 "`ray start --head`) or ray://HOST:PORT")
             if workers is not None:
                 raise UsageError("--workers with --address: the cluster's CPUs decide how many calls run at once; "
                                  "drop --workers")
