@@ -16,7 +16,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "callqa"
 # Stages left to right; a module may import its own stage and the stages to its left.
 # Top-level modules (callqa/__init__.py, files.py) are shared by every stage.
-STAGES = ["audio", "text", "asr", "checks", "scoring", "reports", "review", "cli"]
+STAGES = ["audio", "text", "asr", "checks", "scoring", "engines", "reports", "review", "cli"]
 
 
 def module_name(path: Path) -> str:

@@ -27,3 +27,18 @@ class SlowBackend:
                 f.write(f"{len(audio)}\n")
         end = round(len(audio) / SAMPLE_RATE, 2)
         return [AsrSegment(0.2, end - 0.2, "您好，请问有什么可以帮您？", -0.2, 0.05, 1.1)]
+
+
+class PidRecordingBackend(SlowBackend):
+    """A SlowBackend that first leaves a file ``<samples>-<pid>`` in ``folder``: which process is busy on which
+    call (the calls' lengths differ), so a test can kill the worker in the middle of one."""
+
+    def __init__(self, seconds: float, folder: Path) -> None:
+        super().__init__(seconds)
+        self.folder = folder
+
+    def transcribe(self, audio: np.ndarray, options) -> list[AsrSegment]:
+        import os
+
+        (self.folder / f"{len(audio)}-{os.getpid()}").touch()
+        return super().transcribe(audio, options)

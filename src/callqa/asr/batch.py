@@ -39,7 +39,7 @@ from .progress import BatchProgress
 from .transcript import CallInput, TranscriptionResult
 
 __all__ = ["transcribe_batch", "BackendUnavailableError", "OutputBusyError", "TRANSCRIPTS_DIR", "INDEX_FILE",
-           "WORKER_CRASHED"]
+           "WORKER_CRASHED", "CallWorker", "resume_jobs", "interrupted_message"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class _LazyBackend:
     def __init__(self, options: AsrOptions, model: ModelRef) -> None:
         self.name = options.backend
         self.model_ref = model
+        self.options = options
         self._loaded: AsrBackend | None = None
 
     def ensure_loaded(self, options: AsrOptions) -> AsrBackend:
@@ -76,18 +77,16 @@ class _LazyBackend:
         return self.ensure_loaded(options).transcribe(audio, options)
 
     def encode(self, window):
-        return self._require().encode(window)
+        # Verification of a call whose transcript came from the cache is this worker's first use of the model.
+        return self.ensure_loaded(self.options).encode(window)
 
     def score_texts(self, encoded, prefix: str, candidates: list[str], options: AsrOptions):
         return self.ensure_loaded(options).score_texts(encoded, prefix, candidates, options)
 
-    def _require(self) -> AsrBackend:
-        if self._loaded is None:
-            raise BackendUnavailableError("the backend was not loaded (ensure_loaded comes first)")
-        return self._loaded
 
+class CallWorker:
+    """Transcribes one call at a time in one process, loading the model once; every engine's worker."""
 
-class _Worker:
     def __init__(self, options: AsrOptions, model: ModelRef, cache_dir: Path | None, backend: AsrBackend | None):
         self.options = options
         self.cache = TranscriptCache(cache_dir) if cache_dir is not None else None
@@ -106,14 +105,14 @@ class _Worker:
         return CallOutcome(transcript)
 
 
-_worker: _Worker | None = None  # one per worker process, made by the pool's initializer
+_worker: CallWorker | None = None  # one per worker process, made by the pool's initializer
 
 
 def _init_worker(options: AsrOptions, model: ModelRef, cache_dir: Path | None, backend: AsrBackend | None) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
-    _worker = _Worker(options, model, cache_dir, backend)
+    _worker = CallWorker(options, model, cache_dir, backend)
 
 
 # How often a worker checks that the batch that started it is still there (where prctl is not available).
@@ -192,26 +191,27 @@ def transcribe_batch(
 
     with bar.bar:
         try:
-            todo = _resume(calls, output, results, bar)
+            todo = resume_jobs(calls, output, results, bar)
             if todo and workers > 1:
                 _Pool(min(workers, len(todo)), (options, model, cache, backend), finish).run(todo)
             elif todo:
-                worker = _Worker(options, model, cache, backend)
+                worker = CallWorker(options, model, cache, backend)
                 for job in todo:
                     finish(job, worker.run(job))
         except KeyboardInterrupt:
-            done = sum(r is not None for r in results)
-            bar.bar.console.print(
-                f"Interrupted: {done} of {len(calls)} calls finished; their files in {output.dir} are kept. "
-                "Run the same command again to resume: finished calls are skipped."
-            )
+            bar.bar.console.print(interrupted_message(sum(r is not None for r in results), len(calls), output.dir))
             raise
         finally:
             output.close()
     return [r for r in results if r is not None]
 
 
-def _resume(calls: list[CallInput], output: BatchOutput, results: list, bar: BatchProgress) -> list[CallJob]:
+def interrupted_message(done: int, total: int, folder: Path) -> str:
+    return (f"Interrupted: {done} of {total} calls finished; their files in {folder} are kept. "
+            "Run the same command again to resume: finished calls are skipped.")
+
+
+def resume_jobs(calls: list[CallInput], output: BatchOutput, results: list, bar: BatchProgress) -> list[CallJob]:
     """Fill ``results`` with the calls an earlier run already finished; the rest are the jobs to do."""
     todo: list[CallJob] = []
     for i, call in enumerate(calls):

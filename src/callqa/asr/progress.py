@@ -1,7 +1,8 @@
-"""Progress of a batch on stderr: a bar with transcribed / cached / failed counts, and each failure as it happens."""
+"""Progress of a batch on stderr: a bar with transcribed / cached / failed counts and the rate, and each failure as it happens."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 from .transcript import TranscriptionResult
@@ -12,14 +13,15 @@ __all__ = ["BatchProgress"]
 class BatchProgress:
     """A rich progress bar on stderr with transcribed / cached / failed counts."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    def __init__(self, total: int, enabled: bool, label: str = "transcribing") -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         self.enabled = enabled
         self.counts: Counter[str] = Counter()
+        self.started = time.monotonic()
         self.bar = Progress(
-            TextColumn("transcribing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
+            TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
             TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
             console=Console(stderr=True), disable=not enabled,
         )
@@ -27,7 +29,10 @@ class BatchProgress:
 
     def _counts(self) -> str:
         c = self.counts
-        return f"new {c['new']}  cached {c['cached']}  failed {c['failed']}"
+        # The rate of calls that cost work (cached and resumed ones arrive at once and would flatter it).
+        elapsed = time.monotonic() - self.started
+        rate = f"  {(c['new'] + c['failed']) / elapsed:.2f} calls/s" if c["new"] + c["failed"] and elapsed > 0 else ""
+        return f"new {c['new']}  cached {c['cached']}  failed {c['failed']}{rate}"
 
     def done(self, result: TranscriptionResult) -> None:
         if result.transcript is None:

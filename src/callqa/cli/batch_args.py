@@ -19,9 +19,20 @@ PATTERN_HELP = ("Read each call's agent id from its file name: a regular express
 AUTO_SWAP_HELP = ("Swap the channels of a stereo call whose words say they are the other way round (the customer's "
                   "side uses the service formulas), and say so; without it such a call is flagged.")
 
+ENGINE_HELP = ("Where the calls run: local (this machine's processes, the default) or ray (one Ray task per call on a "
+               "Ray cluster; pip install 'callqa[ray]').")
+ADDRESS_HELP = ("--engine ray: the cluster to join: auto (the one `ray start` made on this machine), HOST:PORT or "
+                "ray://HOST:PORT; without it a Ray instance starts on this machine. The audio and $CALLQA_CACHE_DIR "
+                "must be on a path every node sees (docs/scale.md).")
+WORKERS_HELP = ("Parallel transcription processes (each loads the model); with --engine ray and no --address, the "
+                "CPUs the local Ray may use (default: all).")
+
 agent_option = typer.Option(None, "--agent", metavar="ID", help=AGENT_HELP)
 pattern_option = typer.Option(None, "--agent-pattern", metavar="REGEX", help=PATTERN_HELP)
 auto_swap_option = typer.Option(False, "--auto-swap", help=AUTO_SWAP_HELP)
+engine_option = typer.Option("local", "--engine", metavar="NAME", help=ENGINE_HELP)
+address_option = typer.Option(None, "--address", metavar="ADDR", help=ADDRESS_HELP)
+workers_option = typer.Option(None, "--workers", min=1, metavar="N", help=WORKERS_HELP)
 
 
 def read_calls(input: Path, agent: str | None, pattern: str | None) -> list:

@@ -13,7 +13,8 @@ from rich.table import Table
 
 from ..errors import EXIT_FAILED
 from .app import command, warn
-from .batch_args import agent_option, auto_swap_option, output_folder, pattern_option, read_calls, sigterm_as_interrupt
+from .batch_args import (address_option, agent_option, auto_swap_option, engine_option, output_folder, pattern_option,
+                         read_calls, sigterm_as_interrupt, workers_option)
 
 FLAGGED_SHOWN = 10
 
@@ -66,7 +67,9 @@ def score_command(
         None, "--fail-under", min=0, max=100, metavar="SCORE",
         help="Exit 1 when any call scores below SCORE or could not be scored (scores after reviewers' decisions).",
     ),  # fmt: skip
-    workers: int = typer.Option(1, "--workers", min=1, metavar="N", help="Parallel transcription processes."),
+    workers: int | None = workers_option,
+    engine: str = engine_option,
+    address: str | None = address_option,
     backend: str | None = typer.Option(None, "--backend", metavar="NAME", help="faster-whisper (default) or openai-whisper."),
     model: str | None = typer.Option(None, "--model", metavar="NAME", help="A model name from `callqa models`, or a path."),
     prompt: str | None = typer.Option(
@@ -93,11 +96,12 @@ def score_command(
     2 usage error (bad roster, manifest, scorecard key, model name); 3 the model does not load or
     DIR is in use by another batch; 130 interrupted (run the same command again to resume).
     """
-    from ..asr.batch import transcribe_batch
     from ..asr.options import AsrOptions
+    from ..engines import BatchSpec, EngineOptions, ScoringSpec, engine_for
     from ..scoring.roster import load_roster
     from ..scoring.scorecard import load_scorecard
 
+    engine_options = EngineOptions.build(engine, address=address, workers=workers)
     agents = load_roster(roster)
     card = load_scorecard(scorecard)
     if no_verify:
@@ -109,31 +113,15 @@ def score_command(
     calls = read_calls(input, agent, agent_pattern)
     _warn_unverifiable(calls, agents, roster.name)
     output_folder(out)
+    spec = BatchSpec(calls, options, out, use_cache=not no_cache, progress=not quiet, scoring=ScoringSpec(card, agents))
     with sigterm_as_interrupt():
-        results = transcribe_batch(calls, options, out, workers=workers, use_cache=not no_cache, progress=not quiet)
-    with sigterm_as_interrupt():
-        scores = _score(results, card, agents, options, quiet)
-    _write_and_report(input, out, results, scores, card, fail_under, quiet)
-
-
-def _score(results: list, card, agents, options, quiet: bool) -> list:
-    """Run the checks on every call, verifying against the audio when the scorecard says so."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from ..scoring.score import score_batch
-    from ..scoring.verifiers import RescorerFactory
-
-    rescorers = RescorerFactory(options) if card.verification.enabled else None
-    bar = Progress(TextColumn("checking   "), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=Console(stderr=True), disable=quiet)
-    with bar:
-        task = bar.add_task("checks", total=len(results))
-        scores = score_batch(results, card, agents, rescorers, on_call=lambda _: bar.advance(task))
-    if rescorers is not None and rescorers.calls and not quiet:
+        run = engine_for(engine_options).run(spec)
+    cost = run.verification
+    if cost.calls and not quiet:
         Console().print(
-            f"Verified against the audio: {rescorers.scored_texts} text(s) scored in {rescorers.encoded_windows} "
-            f"window(s), {rescorers.cached_texts} from the cache, {rescorers.elapsed_s:.1f} s.", highlight=False)
-    return scores
+            f"Verified against the audio: {cost.scored_texts} text(s) scored in {cost.encoded_windows} "
+            f"window(s), {cost.cached_texts} from the cache, {cost.elapsed_s:.1f} s.", highlight=False)
+    _write_and_report(input, out, run.results, run.scores, card, fail_under, quiet)
 
 
 def _warn_unverifiable(calls: list, agents, roster_name: str) -> None:

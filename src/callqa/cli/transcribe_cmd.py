@@ -9,7 +9,8 @@ from rich.console import Console
 
 from ..errors import EXIT_FAILED
 from .app import command
-from .batch_args import agent_option, auto_swap_option, output_folder, pattern_option, read_calls, sigterm_as_interrupt
+from .batch_args import (address_option, agent_option, auto_swap_option, engine_option, output_folder, pattern_option,
+                         read_calls, sigterm_as_interrupt, workers_option)
 
 
 @command("transcribe")
@@ -22,7 +23,9 @@ def transcribe_command(
     ),
     backend: str | None = typer.Option(None, "--backend", metavar="NAME", help="faster-whisper (default) or openai-whisper."),
     model: str | None = typer.Option(None, "--model", metavar="NAME", help="A model name from `callqa models` (default: base), or a path."),
-    workers: int = typer.Option(1, "--workers", min=1, metavar="N", help="Parallel transcription processes (each loads the model)."),
+    workers: int | None = workers_option,
+    engine: str = engine_option,
+    address: str | None = address_option,
     prompt: str | None = typer.Option(None, "--prompt", metavar="TEXT", help="Initial prompt biasing recognition (default: service phrases)."),
     hotword: list[str] | None = typer.Option(None, "--hotword", metavar="WORD", help="A word to bias toward, e.g. a company name. Repeatable."),
     no_vad: bool = typer.Option(False, "--no-vad", help="Transcribe without voice-activity detection."),
@@ -42,9 +45,11 @@ def transcribe_command(
     call failed, 2 on a usage error, 3 when the model does not load or DIR is in
     use by another batch, 130 when interrupted.
     """
-    from ..asr.batch import TRANSCRIPTS_DIR, transcribe_batch
+    from ..asr.batch import TRANSCRIPTS_DIR
     from ..asr.options import AsrOptions
+    from ..engines import BatchSpec, EngineOptions, engine_for
 
+    engine_options = EngineOptions.build(engine, address=address, workers=workers)
     console = Console()
     options = AsrOptions.build(
         backend=backend, model=model, initial_prompt=prompt,
@@ -55,7 +60,8 @@ def transcribe_command(
         out = out.parent
     output_folder(out)
     with sigterm_as_interrupt():
-        results = transcribe_batch(calls, options, out, workers=workers, use_cache=not no_cache, progress=not quiet)
+        results = engine_for(engine_options).run(BatchSpec(calls, options, out, use_cache=not no_cache,
+                                                           progress=not quiet)).results
 
     failed = [r for r in results if r.transcript is None]
     cached = [r for r in results if r.transcript is not None and r.transcript.info and r.transcript.info.cached]
