@@ -43,6 +43,10 @@ __all__ = ["CallRescorer", "RescoreCache", "TextScore", "LEAD_S"]
 # A window opens this long before the utterance asked about: Whisper's times are
 # about 0.1-0.3 s early or late, and the first syllable must be in the window.
 LEAD_S = 0.4
+# Whisper often drops an utterance's first words on phone audio (您好 before 我是…: the segment starts
+# 0.7-1.0 s after the voice does, measured on the corpus dev split). A window opens at the voice's onset
+# by the VAD when it is at most this much earlier, so a question about those words has their audio.
+MAX_ONSET_LEAD_S = 3.0
 # An utterance is scored in an open window only if it ends this long before the window does.
 _TAIL_S = 1.0
 # Bump when what a score means changes (windowing, prompt handling).
@@ -80,6 +84,16 @@ class _Window:
         return self.start <= u.start - 0.1 and u.end <= self.start + WINDOW_S - _TAIL_S
 
 
+def _voice_onset(u: Utterance, transcript: Transcript) -> float:
+    """Where the VAD heard this utterance's speaker start, if that is before the words Whisper wrote
+    (at most MAX_ONSET_LEAD_S before); else the utterance's start. Mono: anyone's voice."""
+    spans = transcript.speech.get(u.role if transcript.channels != "mono" else "any", [])
+    for start, end in spans:
+        if start - 0.05 <= u.start <= end + 0.05 and u.start - start <= MAX_ONSET_LEAD_S:
+            return start - 0.1
+    return u.start
+
+
 @dataclass
 class CallRescorer:
     """Scores candidate texts against one call's audio; one encoder pass per window used.
@@ -111,12 +125,12 @@ class CallRescorer:
             return audio.mono()
         return audio.channels[channel]
 
-    def _window_for(self, u: Utterance) -> _Window:
+    def _window_for(self, u: Utterance, transcript: Transcript) -> _Window:
         channel = None if self.layout == "mono" else u.channel
         for window in self.windows:
             if window.channel == channel and window.holds(u):
                 return window
-        window = _Window(channel, round(max(0.0, u.start - LEAD_S), 2))
+        window = _Window(channel, round(max(0.0, min(u.start - LEAD_S, _voice_onset(u, transcript))), 2))
         self.windows.append(window)
         return window
 
@@ -137,7 +151,7 @@ class CallRescorer:
         """Each candidate's fit as the words of utterance ``index`` (in the order given)."""
         started = time.perf_counter()
         u = transcript.utterances[index]
-        window = self._window_for(u)
+        window = self._window_for(u, transcript)
         prefix = "".join(
             other.raw_text
             for other in transcript.utterances
