@@ -21,7 +21,8 @@ compete for the cores):
 Printed: wall and CPU seconds, CPU seconds per audio second (the cost: on a
 busy machine CPU time is the honest figure), wall real-time factor, peak RSS,
 calls per core-hour, and each engine's CPU ratio to callqa. ``--scaling``
-adds calls per hour through ``transcribe_batch`` with 1 and 2 workers.
+adds calls per hour through ``transcribe_batch`` with 1 and 2 workers
+(transcription only; each worker gets cores / workers threads).
 """
 
 from __future__ import annotations
@@ -237,7 +238,9 @@ def child_main(args: argparse.Namespace) -> None:
     else:
         raise SystemExit(f"unknown engine {engine!r}; valid: {', '.join(ENGINES)}")
     result.setdefault("calls", len(calls))
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    # KiB on Linux; with workers, the largest worker process (RUSAGE_CHILDREN's maximum), not their sum.
+    result["peak_rss_mb"] = max(resource.getrusage(who).ru_maxrss for who in
+                                (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
 
