@@ -226,14 +226,19 @@ _PROMPT_SENTENCE_MIN_LEN = 10
 _PROMPT_ECHO_MIN_SCORE = 90.0
 
 
+@lru_cache(maxsize=8)
+def _prompt_sentences(prompt: str) -> tuple[str, ...]:
+    keys = (content_key(s) for s in re.split(r"[。！？!?]", prompt))
+    return tuple(k for k in keys if len(k) >= _PROMPT_SENTENCE_MIN_LEN)
+
+
 def _is_prompt_echo(seg: AsrSegment, options: AsrOptions) -> bool:
     from rapidfuzz import fuzz
 
     key = content_key(seg.text)
     if not options.initial_prompt or len(key) < _FUZZY_MIN_LEN:
         return False
-    sentences = [content_key(s) for s in re.split(r"[。！？!?]", options.initial_prompt)]
-    for sentence in (s for s in sentences if len(s) >= _PROMPT_SENTENCE_MIN_LEN):
+    for sentence in _prompt_sentences(options.initial_prompt):
         hit = fuzz.partial_ratio_alignment(key, sentence, score_cutoff=_PROMPT_ECHO_MIN_SCORE)
         # The segment lies inside the prompt sentence: all of its words are the prompt's.
         if hit is not None and hit.src_end - hit.src_start >= 0.9 * len(key):
@@ -250,8 +255,9 @@ def drop_hallucinations(segments: list[AsrSegment], options: AsrOptions) -> list
     compression-ratio threshold that repeats itself, or still exceeds it once
     loops are collapsed; listed subtitle credits (hallucinations.yaml);
     segments of punctuation or hesitations only; a segment repeating the one
-    just before it; a segment echoing a sentence of the initial prompt. Segments are returned in time order; an edited segment
-    keeps only the words still in its text.
+    just before it; a segment echoing a sentence of the initial prompt.
+    Segments are returned in time order; an edited segment keeps only the
+    words still in its text.
     """
     listed = load_hallucinations()
     kept: list[AsrSegment] = []

@@ -4,8 +4,10 @@ The opening is rescored with the roster's ID, the ID Whisper heard, and the
 IDs a phone line confuses them with (one digit replaced by its sound-alike:
 一/七, 六/九, ...); ``ok`` only when the roster's ID wins clearly, ``mismatch``
 only when another ID wins clearly (which one is recorded), otherwise the
-check needs listening. Where no ID was heard at all, the roster's ID put
-into the opening must beat the heard words for the ID to count as said.
+check needs listening. Where no ID was heard at all (资料爱衣 for 四六二一),
+the roster's ID put in the place the words most resemble an ID statement
+must beat its sound-alikes there and cost little against the heard words
+(``verify_missing_id``).
 """
 
 from __future__ import annotations

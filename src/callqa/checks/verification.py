@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..asr.transcript import Transcript
-from .base import VerificationSettings
 from ..text import in_script_of
+from .base import VerificationSettings
 from .matching import expand_phrase, prepare
 
 __all__ = [

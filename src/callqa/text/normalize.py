@@ -97,9 +97,15 @@ def in_script_of(model: str, text: str) -> str:
     """``text`` in the script ``model`` is written in: Traditional when ``model`` holds Traditional
     characters (Whisper writes either on phone audio), else as given. A candidate put into a heard
     utterance must be written as Whisper would have written it, or its score measures the script."""
-    if not text or not model or to_simplified(model) == model:
+    if not text or not model or not _is_traditional(model):
         return text
     return _opencc_s2t().convert(text)
+
+
+@lru_cache(maxsize=256)
+def _is_traditional(text: str) -> bool:
+    # Asked once per heard utterance, however many candidates are written into it.
+    return to_simplified(text) != text
 
 
 def to_half_width(text: str) -> str:

@@ -86,6 +86,7 @@ class Lexicon:
     patterns: list[tuple[re.Pattern[str], float, str]]
     sarcasm: list[re.Pattern[str]]
     sign_off: list[re.Pattern[str]]
+    sign_off_courtesy: frozenset[str]  # the words that count for nothing in a sign-off (plain thanks)
     question_markers: tuple[str, ...]
     question_positive_factor: float
     negate_positive: float
@@ -148,13 +149,15 @@ class Lexicon:
         patterns = [(re.compile(p["regex"]), float(p["weight"]), str(p.get("note", ""))) for p in raw.get("patterns", [])]
         questions = raw.get("questions", {})
         negation = raw.get("negation", {})
+        sign_off = raw.get("sign_off", {})
         return cls(
             entries=entries,
             pinyin_entries=pinyin_entries,
             pinyin_lengths=tuple(sorted({len(k) for k in pinyin_entries}, reverse=True)),
             patterns=patterns,
             sarcasm=[re.compile(p) for p in raw.get("sarcasm", [])],
-            sign_off=[re.compile(p) for p in raw.get("sign_off", [])],
+            sign_off=[re.compile(p) for p in sign_off.get("patterns", [])],
+            sign_off_courtesy=frozenset(normalize_text(str(w)) for w in sign_off.get("courtesy", [])),
             question_markers=tuple(questions.get("markers", ["吗", "？", "?"])),
             question_positive_factor=float(questions.get("positive_factor", 0.5)),
             negate_positive=float(negation.get("positive_factor", 0.9)),
@@ -166,10 +169,6 @@ class Lexicon:
             max_len=max(len(w) for w in entries),
             source=source,
         )
-
-
-# Plain thanks: a courtesy when it ends a sign-off (the lexicon's sign_off patterns).
-_THANKS = frozenset({"谢谢", "谢谢你", "谢谢您", "感谢", "多谢", "谢了", "谢啦"})
 
 
 # --- the lexicon + rules model ------------------------------------------------------------------
@@ -198,7 +197,7 @@ class LexiconSentimentModel:
             self._apply_sarcasm(text, drivers)
         if any(p.match(text) for p in self.lexicon.sign_off):
             # 没有了，谢谢: the thanks answers 还有其他问题吗, a courtesy rather than satisfaction.
-            drivers = [d for d in drivers if not (d.weight > 0 and d.entry in _THANKS)]
+            drivers = [d for d in drivers if not (d.weight > 0 and d.entry in self.lexicon.sign_off_courtesy)]
         drivers.sort(key=lambda d: (d.start, -d.end))  # in the order they were said
         total = sum(d.weight for d in drivers)
         score = round(math.tanh(total), 3)
