@@ -42,6 +42,7 @@ SPLITS = ("dev", "test")
 VARIANTS: dict[str, dict] = {
     "default": {},
     "no-verify": {"verification": {"enabled": False}},
+    "full-windows": {"verification": {"fitted_windows": False}},
 }
 # `--asr OPTION=VALUE`: every variant again on transcripts made with these ASR options (bench/throughput.py
 # measures what they save), each into its own output folder.
@@ -104,7 +105,8 @@ def _score_share(results: list, corpus: Path, overrides: dict, asr: dict) -> lis
     base = tomllib.loads(default_scorecard_text())
     card = parse_scorecard(overrides, base=base, source=f"<bench {overrides}>")
     roster = load_roster(corpus / "roster.csv")
-    rescorers = RescorerFactory(AsrOptions.build(asr)) if card.verification.enabled else None
+    rescorers = (RescorerFactory(AsrOptions.build(asr), fitted_windows=card.verification.fitted_windows)
+                 if card.verification.enabled else None)
     return [s.to_json() for s in score_batch(results, card, roster, rescorers)]
 
 
@@ -341,6 +343,17 @@ def figures_json(rows: dict[str, dict[str, SplitFigures]]) -> dict:
     return out
 
 
+def write_calls(path: Path, variant: str, calls: list[dict], labels: list[dict], first: bool) -> None:
+    """One JSON line per scored call: the variant, the call's labels, callqa's output."""
+    by_id = {row["call_id"]: row for row in labels}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w" if first else "a", encoding="utf-8") as out:
+        for call in calls:
+            if call["call_id"] in by_id:
+                out.write(json.dumps({"variant": variant, "labels": by_id[call["call_id"]], **call},
+                                     ensure_ascii=False) + "\n")
+
+
 def _asr_option(text: str) -> dict:
     from callqa.asr.options import AsrOptions
 
@@ -357,6 +370,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="default: default")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--calls", type=Path, metavar="JSONL",
+                        help="also write every scored call here, a line each with its variant and labels (for error "
+                             "analysis on dev: reading test's calls is tuning on test)")
     parser.add_argument("--split", choices=SPLITS, help="only this split's calls (default: both)")
     parser.add_argument("--asr", action="append", default=[], metavar="OPTION=VALUE",
                         help="also transcribe with this ASR option changed, e.g. batch_size=8 (repeatable)")
@@ -369,6 +385,7 @@ def main() -> int:
     roster = {row["agent_id"]: row["employee_id"] for row in csv.DictReader(open(args.corpus / "roster.csv"))}
     rows: dict[str, dict[str, SplitFigures]] = {}
     timings = {}
+    written = False
     for asr in [{}] + [_asr_option(text) for text in args.asr]:
         suffix = ",".join(f"{k}={v}" for k, v in asr.items())
         started = time.perf_counter()
@@ -380,6 +397,9 @@ def main() -> int:
             calls = score(results, args.corpus, VARIANTS[variant], asr, args.workers)
             timings[name] = time.perf_counter() - started
             rows[name] = measure(calls, labels, truth, callqa_verdict)
+            if args.calls:
+                write_calls(args.calls, name, calls, labels, first=not written)
+                written = True
             if "naive" not in rows:
                 rows["naive"] = measure(calls, labels, truth,
                                         lambda c, k: "fail" if c["error"] else naive_verdict(c, k, roster))

@@ -4,6 +4,7 @@
     .venv/bin/python bench/throughput.py --limit 12 --scaling
     .venv/bin/python bench/throughput.py samples/manifest.csv --skip openai-whisper
     .venv/bin/python bench/throughput.py --variant beam_size=1 --variant batch_size=8
+    .venv/bin/python bench/throughput.py --variant verification.fitted_windows=false
 
 Each engine runs in its own subprocess, one after the other, on the same calls
 with the same thread count (so peak RSS is that engine's alone and no two
@@ -13,7 +14,8 @@ compete for the cores):
   decode, Whisper (VAD, encoder, decoder, word times), speech measures, roles,
   checks, verification against the audio; each stage timed (the profile), and
   then the re-score from the caches (what a scorecard change costs);
-- ``callqa VARIANT``: the same with an ASR option changed (``--variant k=v``);
+- ``callqa VARIANT``: the same with an ASR option changed (``--variant k=v``), or a setting of the
+  scorecard's ``[verification]`` section (``--variant verification.k=v``);
 - ``faster-whisper``: raw faster-whisper, the same weights, int8, beam 5, its
   VAD, each stereo channel on its own (a mono call once): the model's bare price;
 - ``openai-whisper``: the same weights through callqa's converter and backend.
@@ -86,7 +88,7 @@ class Profile:
             self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - wall
 
 
-def run_callqa(calls: list, threads: int, asr: dict) -> dict:
+def run_callqa(calls: list, threads: int, asr: dict, verification: dict | None = None) -> dict:
     """The whole per-call job, stage by stage, then the re-score from the caches."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
@@ -106,10 +108,18 @@ def run_callqa(calls: list, threads: int, asr: dict) -> dict:
     with profile.stage("model load"):
         backend = load_backend(options)
     card = load_scorecard(None)
+    if verification:
+        import tomllib
+
+        from callqa.scoring.scorecard import default_scorecard_text, parse_scorecard
+
+        card = parse_scorecard({"verification": verification}, base=tomllib.loads(default_scorecard_text()),
+                               source=f"<bench verification {verification}>")
     roster = load_roster(_roster_for(calls))
     scratch = Path(tempfile.mkdtemp(prefix="callqa-throughput-"))
     cache = TranscriptCache(scratch / "transcripts")
-    rescorers = RescorerFactory(options, cache_dir=scratch / "rescoring", backend=backend)
+    rescorers = RescorerFactory(options, cache_dir=scratch / "rescoring", backend=backend,
+                                fitted_windows=card.verification.fitted_windows)
     audio_s = 0.0
     started_cpu, started = time.process_time(), time.perf_counter()
     for call in calls:
@@ -227,8 +237,10 @@ def child_main(args: argparse.Namespace) -> None:
     engine, _, variant = args.child.partition(":")
     asr = dict(kv.split("=", 1) for kv in variant.split(",")) if variant else {}
     asr = {k: _value(v) for k, v in asr.items()}
+    # verification.NAME=VALUE changes the scorecard's [verification] section, anything else an ASR option.
+    verification = {k.removeprefix("verification."): asr.pop(k) for k in list(asr) if k.startswith("verification.")}
     if engine == "callqa":
-        result = run_callqa(calls, args.threads, asr)
+        result = run_callqa(calls, args.threads, asr, verification)
     elif engine == "faster-whisper":
         result = run_raw_faster_whisper(calls, args.threads)
     elif engine == "openai-whisper":

@@ -27,10 +27,12 @@ def call_003() -> tuple[Transcript, object]:
     return Transcript("call_003", "call_003.flac", "A003", "mono", 44.4, utterances), load_audio(SAMPLES / "call_003.flac")
 
 
-@pytest.mark.parametrize("backend", ["faster-whisper", "openai-whisper"])
-def test_the_audio_prefers_what_was_said(asr_backends, call_003, backend):
+@pytest.mark.parametrize("backend,fitted", [("faster-whisper", True), ("faster-whisper", False),
+                                            ("openai-whisper", False)])
+def test_the_audio_prefers_what_was_said(asr_backends, call_003, backend, fitted):
     transcript, audio = call_003
-    rescorer = CallRescorer(lambda: audio, "mono", lambda: asr_backends[backend], AsrOptions(backend=backend))
+    rescorer = CallRescorer(lambda: audio, "mono", lambda: asr_backends[backend], AsrOptions(backend=backend),
+                            fitted=fitted)
     said, other_id, near_id = rescorer.score_utterance(
         transcript, 0, ["您好，工号五六七八，很高兴为您服务。", "您好，工号一零二四，很高兴为您服务。", "您好，工号五六七九，很高兴为您服务。"])
     assert said.logprob > other_id.logprob + 10 and said.logprob > near_id.logprob + 2
@@ -43,11 +45,13 @@ def test_the_audio_prefers_what_was_said(asr_backends, call_003, backend):
     bu_xing, bu_xing_walk = rescorer.score_utterance(transcript, 4, ["不行，明天上午我要上班。下午可以吗？",
                                                                      "步行，明天上午我要上班。下午可以吗？"])
     assert bu_xing.logprob > bu_xing_walk.logprob
-    # Utterances 0, 3 and 4 lie in one 30 s window: one encoder pass.
-    assert rescorer.encoded_windows == 1 and rescorer.scored_texts == 7
+    # Utterances 0, 3 and 4 lie in one 30 s window: one encoder pass; fitted, each ends its own window
+    # from 0.4 s before its start to 2 s after its end, at least 10 s.
+    assert rescorer.encoded_windows == (3 if fitted else 1) and rescorer.scored_texts == 7
+    assert [w.length for w in rescorer.windows] == ([10.0, 10.0, 10.0] if fitted else [30.0])
     # A phrase put in place of what was said loses to it (whole utterances are compared, never fragments).
     thanks, absent = rescorer.score_utterance(transcript, 7, ["感谢您的来电，祝您生活愉快，再见。", "好的，那就这样，再见。"])
-    assert thanks.logprob > absent.logprob + 5 and rescorer.encoded_windows == 2
+    assert thanks.logprob > absent.logprob + 5 and rescorer.encoded_windows == (4 if fitted else 2)
 
 
 def test_scores_are_cached_per_recording_and_a_hit_needs_no_audio_nor_model(asr_backends, call_003, tmp_path):

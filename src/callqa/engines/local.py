@@ -32,7 +32,8 @@ def _check(results: list, spec: BatchSpec) -> BatchRun:
     from ..scoring.verifiers import RescorerFactory
 
     card, roster = spec.scoring.card, spec.scoring.roster
-    rescorers = RescorerFactory(spec.asr, backend=spec.backend) if card.verification.enabled else None
+    rescorers = (RescorerFactory(spec.asr, backend=spec.backend, fitted_windows=card.verification.fitted_windows)
+                 if card.verification.enabled else None)
     bar = Progress(TextColumn("checking   "), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    console=Console(stderr=True), disable=not spec.progress)
     with bar:

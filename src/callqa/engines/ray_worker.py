@@ -58,7 +58,8 @@ class _State:
             from ..scoring.verifiers import RescorerFactory
 
             # The transcribing backend, so verification shares the one model this process loads.
-            self.rescorers = RescorerFactory(spec.asr, backend=self.worker.backend)
+            self.rescorers = RescorerFactory(spec.asr, backend=self.worker.backend,
+                                             fitted_windows=spec.card.verification.fitted_windows)
 
 
 _state: tuple[str, _State] | None = None

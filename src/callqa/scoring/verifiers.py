@@ -26,8 +26,10 @@ def default_rescore_dir() -> Path:
 class RescorerFactory:
     """``factory(result)``: a CallRescorer for a transcribed call, or None when there is nothing to ask."""
 
-    def __init__(self, options: AsrOptions, cache_dir: Path | None = None, backend=None) -> None:
+    def __init__(self, options: AsrOptions, cache_dir: Path | None = None, backend=None,
+                 fitted_windows: bool = True) -> None:
         self.options = options
+        self.fitted_windows = fitted_windows
         self.cache = RescoreCache(cache_dir if cache_dir is not None else default_rescore_dir())
         self._backend = backend
         self.calls = self.encoded_windows = self.scored_texts = self.cached_texts = 0
@@ -50,7 +52,8 @@ class RescorerFactory:
         sha = info.audio_sha256 if info else ""
         identity = f"{sha}:{info.model_sha256 if info else ''}" if sha else ""
         return CallRescorer(lambda: load_audio(result.call.path, sha256=sha or None), transcript.channels,
-                            self.backend, self.options, identity=identity, cache=self.cache)
+                            self.backend, self.options, identity=identity, cache=self.cache,
+                            fitted=self.fitted_windows)
 
     def done(self, rescorer: CallRescorer | None) -> None:
         """Save the call's scores and count what verification cost."""

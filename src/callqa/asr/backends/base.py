@@ -61,8 +61,9 @@ class AsrBackend(Protocol):
         """Transcribe mono float32 audio at SAMPLE_RATE; times in seconds."""
         ...
 
-    def encode(self, window: np.ndarray) -> Any:
-        """The encoder's output for up to WINDOW_S of mono float32 audio at SAMPLE_RATE (padded like Whisper)."""
+    def encode(self, window: np.ndarray, pad: bool = True) -> Any:
+        """The encoder's output for up to WINDOW_S of mono float32 audio at SAMPLE_RATE: padded to WINDOW_S like
+        Whisper, or with ``pad=False`` just the audio given, where the encoder can take less (faster-whisper)."""
         ...
 
     def score_texts(self, encoded: Any, prefix: str, candidates: list[str], options: AsrOptions) -> list[TextScore]:

@@ -86,14 +86,17 @@ class FasterWhisperBackend:
             cache[key] = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual, "transcribe", language)
         return cache[key]
 
-    def encode(self, window: np.ndarray):
+    def encode(self, window: np.ndarray, pad: bool = True):
         import ctranslate2
 
         audio = np.ascontiguousarray(window, dtype=np.float32).reshape(-1)[: int(WINDOW_S * SAMPLE_RATE)]
         features = self._model.feature_extractor(audio)
         limit = self._model.feature_extractor.nb_max_frames
         frames = min(features.shape[-1], limit)
-        features = np.pad(features[:, :limit], ((0, 0), (0, limit - frames)))
+        # CTranslate2's encoder takes fewer frames than Whisper's 3000 (an even count: its convolution halves
+        # them); its cost falls faster than the length (attention is quadratic).
+        width = limit if pad else min(limit, frames + frames % 2)
+        features = np.pad(features[:, :width], ((0, 0), (0, width - min(frames, width))))
         encoded = self._model.model.encode(ctranslate2.StorageView.from_array(features[None].astype(np.float32)),
                                            to_cpu=True)
         return _Encoded(np.array(encoded), frames)

@@ -103,7 +103,8 @@ class OpenAIWhisperBackend:
 
     # --- rescoring: teacher-forced log-probabilities of given texts (the decoder's logits) ---------------
 
-    def encode(self, window: np.ndarray):
+    def encode(self, window: np.ndarray, pad: bool = True):
+        # openai-whisper's encoder takes exactly 30 s (it asserts its positional embedding's length): always padded.
         import torch
         import whisper
 
