@@ -218,6 +218,14 @@ def _build(cls: type, section: dict[str, Any], where: str, errors: list[str]) ->
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0 and not signed:
             errors.append(f"{where}.{key}: must not be negative, got {value:g}")
             continue
+        if field_.metadata.get("contexts"):
+            for i, entry in enumerate(value):
+                name, sep, rest = entry.partition("=")
+                homophone, colon, words = rest.partition(":")
+                if not sep or not colon or not name.strip() or not homophone.strip() or not words.strip("| "):
+                    errors.append(f"{where}.{key}[{i}]: {entry!r}: write PHRASE=HOMOPHONE:WORD|WORD (不行=步行:过去|大概)")
+            values[key] = value
+            continue
         if field_.metadata.get("rivals"):
             for i, entry in enumerate(value):
                 name, sep, alternatives = entry.partition("=")

@@ -60,6 +60,27 @@ class BannedPhrasesConfig(PhraseCheckConfig):
         metadata={"phrases": True, "optional": True, "rivals": True},
     )
 
+    # Where the words right after a phrase, with no pause, are ones only an exact homophone of it takes:
+    # PHRASE=HOMOPHONE:WORD|WORD. The audio can't tell two words that sound the same apart (不行 and 步行 are
+    # both bù xíng), the words around them can: 不行大概十分钟 is 步行 (walking), how long; 不行过去, where to.
+    # A number may stand between (不行五分钟).
+    homophone_contexts: list[str] = field(
+        default_factory=lambda: ["不行=步行:过去|过来|就到|就能到|大概|大约|差不多|分钟|米|公里|路程"],
+        metadata={"phrases": True, "optional": True, "contexts": True},
+    )
+
+    def homophone_after(self, phrase: str, text: str, end: int) -> str | None:
+        """The homophone the words after ``text[:end]`` (a hit of ``phrase``) say was meant, or None."""
+        for entry in self.homophone_contexts:
+            name, _, rest = entry.partition("=")
+            homophone, _, words = rest.partition(":")
+            if name.strip() != phrase:
+                continue
+            followers = "|".join(re.escape(w.strip()) for w in words.split("|") if w.strip())
+            if followers and re.match(f"[{_NUMERALS}]*(?:{followers})", text[end:]):
+                return homophone.strip()
+        return None
+
     def rivals_of(self, phrase: str) -> list[str]:
         for entry in self.rivals:
             name, _, alternatives = entry.partition("=")
@@ -67,6 +88,8 @@ class BannedPhrasesConfig(PhraseCheckConfig):
                 return [a.strip() for a in alternatives.split("|") if a.strip()]
         return []
 
+
+_NUMERALS = "0-9０-９零〇一二两三四五六七八九十百几半"
 
 # Sentence-final particles, a question mark, 是否/能否/可否, A-not-A (方不方便, 有没有),
 # or what polite indirect questions ask about (方便, 需要, 满意 ...): Whisper on a
@@ -77,14 +100,26 @@ _QUESTION = re.compile(
 _SENTENCE_END = re.compile(r"[。！!？?；;]")
 
 
-def _polite(text: str, start: int, dismissive) -> bool:
-    """A 不知道您… opening is polite unless it is someone's statement (我不知道…: a question mark Whisper
-    added does not make it a question), and then when its sentence asks something or has no brush-off in
-    it (the tail of a polite question is what a bad line garbles)."""
+def _polite(text: str, start: int, end: int, dismissive) -> bool:
+    """A 不知道 (``text[start:end]``) opening a question is polite unless it is someone's statement (我不知道…:
+    a question mark Whisper added does not make it a question) or an answer on its own (不知道，系统里查不到:
+    a pause right after it; the question after the pause is another one). 不知道您… is polite when its
+    sentence asks something or has no brush-off in it (the tail of a polite question is what a bad line
+    garbles); 不知道 before other words only when its sentence asks something."""
     if start > 0 and text[start - 1] in _STATEMENT_BEFORE:
         return False
+    after = text[end : end + 1]
+    if not after or after in _PAUSE or after.isspace():
+        return False
     sentence = _sentence_from(text, start)
-    return bool(_QUESTION.search(sentence)) or not find_phrases(sentence, dismissive)
+    if _QUESTION.search(sentence):
+        return True
+    return after in _ADDRESS and not find_phrases(sentence, dismissive)
+
+
+# A pause written right after 不知道 ends it as an answer; 您 right after it opens a question to the customer.
+_PAUSE = frozenset("，,。.！!？?；;、…：:")
+_ADDRESS = frozenset("您你妳")
 
 
 # A 不知道 right after these says what someone does not know: 我不知道, 也不知道, 真不知道.
@@ -142,14 +177,18 @@ class BannedPhrasesCheck(Check):
         exceptions = compile_phrases(config.exceptions, config.matching, pinyin=config.homophones, fuzzy=False)
         questions = compile_phrases(config.question_exceptions, config.matching, pinyin=True, fuzzy=False)
         dismissive = compile_phrases(config.dismissive_cues, config.matching, pinyin=False, fuzzy=False)
-        findings = []
+        findings, homophones = [], []
         for index, u in agent:
             for hit in sorted((h for phrases in banned for h in match_utterance(u, phrases)), key=lambda h: h.start):
                 text = u.raw_text if hit.source == "raw_text" else u.text
                 if any(e.start <= hit.start and hit.end <= e.end for e in find_phrases(text, exceptions, hit.source)):
                     continue
-                if any(q.start == hit.start and _polite(text, q.start, dismissive)
+                if any(q.start == hit.start and _polite(text, hit.start, hit.end, dismissive)
                        for q in find_phrases(text, questions, hit.source)):
+                    continue
+                if homophone := config.homophone_after(hit.phrase, text, hit.end):
+                    homophones.append({"phrase": hit.phrase, "utterance": index, "quote": hit.quote,
+                                       "reason": f"read as {homophone}: the words after it go with {homophone}"})
                     continue
                 finding = utterance_finding(
                     transcript,
@@ -160,7 +199,7 @@ class BannedPhrasesCheck(Check):
                     {"phrase": hit.phrase, **match_extra(hit)},
                 )
                 findings.append((finding, self._doubt(transcript, index, text, hit, config, context)))
-        return _settle(self.id, findings)
+        return _settle(self.id, findings, homophones)
 
     @staticmethod
     def _doubt(transcript: Transcript, index: int, text: str, hit, config: BannedPhrasesConfig,
@@ -182,9 +221,11 @@ class BannedPhrasesCheck(Check):
         return None if verified.outcome == SAID else verified
 
 
-def _settle(check_id: str, findings: list[tuple[Finding, Verification | str | None]]) -> CheckResult:
-    """Convicted hits deduct; hits a rival reading excuses are dropped (and listed); doubtful ones wait for a listener."""
-    convicted, doubtful, excused = [], [], []
+def _settle(check_id: str, findings: list[tuple[Finding, Verification | str | None]],
+            excused: list[dict]) -> CheckResult:
+    """Convicted hits deduct; hits a rival reading excuses are dropped (and listed, after ``excused``, the
+    hits read as a homophone); doubtful ones wait for a listener."""
+    convicted, doubtful, excused = [], [], list(excused)
     for finding, doubt in findings:
         if isinstance(doubt, Verification):
             finding.extra["verification"] = doubt.to_dict()

@@ -1,0 +1,45 @@
+"""Verification's decision rules on given scores (a fake verifier: the audio's part is tests/test_asr_rescoring.py)."""
+
+from __future__ import annotations
+
+from callqa.asr.backends.base import TextScore
+from callqa.asr.transcript import Transcript, Utterance
+from callqa.checks.base import VerificationSettings
+from callqa.checks.verification import NOT_SAID, SAID, UNCERTAIN, verify_rivals
+
+
+class ScoredAudio:
+    """Answers with fixed per-token log-probabilities; a text it was not given fits the audio badly."""
+
+    def __init__(self, scores: dict[str, list[float]]) -> None:
+        self.scores = scores
+
+    def score_utterance(self, transcript, index, candidates):
+        return [TextScore(t, sum(self.scores.get(t, [-30.0])), self.scores.get(t, [-30.0])) for t in candidates]
+
+
+def _transcript(text: str) -> Transcript:
+    return Transcript("c", "c.wav", "A1", "agent,customer", 3.0, [Utterance("agent", 0.0, 1.0, text, text, 0.9)])
+
+
+def _rivals(heard: str, scores: dict[str, list[float]]):
+    return verify_rivals(_transcript(heard), 0, heard, [t for t in scores if t != heard], ScoredAudio(scores),
+                         VerificationSettings(), "did the agent say 不行?", margin=2.0)
+
+
+def test_a_short_reading_is_judged_by_its_margins_not_its_mean():
+    # 不行 alone: one token at -2.45 (an utterance's first token is its least predictable), rivals far behind.
+    verdict = _rivals("不行", {"不行": [-2.45], "步行": [-4.97], "不幸": [-7.95]})
+    assert verdict.outcome == SAID, verdict.to_dict()
+
+
+def test_a_long_reading_that_fits_the_audio_badly_is_left_to_listening():
+    heard = "这张团已经给零零时坠失了不行"
+    tokens = [-2.0] * 8  # a whole garbled sentence: its mean is what says the line is unreadable
+    verdict = _rivals(heard, {heard: tokens, heard.replace("不行", "步行"): [-2.0] * 7 + [-6.0]})
+    assert verdict.outcome == UNCERTAIN and "fits no reading well" in verdict.reason
+
+
+def test_a_rival_the_audio_prefers_excuses_the_phrase():
+    verdict = _rivals("不行", {"不行": [-6.0], "步行": [-2.0]})
+    assert verdict.outcome == NOT_SAID and "步行" in verdict.reason
