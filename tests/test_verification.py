@@ -15,7 +15,7 @@ class ScoredAudio:
         self.scores = scores
 
     def score_utterance(self, transcript, index, candidates):
-        return [TextScore(t, sum(self.scores.get(t, [-30.0])), self.scores.get(t, [-30.0])) for t in candidates]
+        return [TextScore(t, sum(self.scores.get(t, [-100.0])), self.scores.get(t, [-100.0])) for t in candidates]
 
 
 def _transcript(text: str) -> Transcript:
@@ -43,3 +43,30 @@ def test_a_long_reading_that_fits_the_audio_badly_is_left_to_listening():
 def test_a_rival_the_audio_prefers_excuses_the_phrase():
     verdict = _rivals("不行", {"不行": [-6.0], "步行": [-2.0]})
     assert verdict.outcome == NOT_SAID and "步行" in verdict.reason
+
+
+def _id_check(heard: str, roster: str, scores: dict[str, list[float]]):
+    from dataclasses import replace
+
+    from callqa.checks.base import CallContext
+    from callqa.checks.registry import get_check
+    from callqa.scoring.scorecard import load_scorecard
+
+    config = load_scorecard(None).checks["employee_id"]
+    context = replace(CallContext("c", "A1", roster), verifier=ScoredAudio(scores))
+    return get_check("employee_id")().run(_transcript(heard), config, context)
+
+
+def test_an_id_one_digit_longer_than_the_roster_is_a_slip_even_where_the_audio_prefers_it():
+    heard = "您好，工号129565，很高兴为您服务。"
+    result = _id_check(heard, "29565", {heard: [-1.0] * 10, heard.replace("129565", "29565"): [-1.5] * 10})
+    assert result.passed is True and result.extra["status"] == "ok" and "slip" in result.extra["note"]
+
+
+def test_a_misheard_digit_the_audio_barely_prefers_is_left_to_listening_not_a_mismatch():
+    heard = "我的工号是80020，请问有什么可以帮您。"
+    said = heard.replace("80020", "88020")
+    close = _id_check(heard, "88020", {heard: [-3.0] * 15, said: [-3.0] * 14 + [-6.2]})  # heard wins by 3.2
+    assert close.passed is None and close.extra["status"] == "uncertain"
+    clear = _id_check(heard, "88020", {heard: [-3.0] * 15, said: [-3.0] * 14 + [-12.0]})  # by 9
+    assert clear.passed is False and clear.extra["status"] == "mismatch"

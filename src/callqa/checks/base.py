@@ -17,6 +17,10 @@ class VerificationSettings:
     reject_margin: float = 2.0  # nats by which the heard words must beat every candidate to count as not said
     convict_margin: float = 2.0  # nats by which a convicting phrase must beat each of its rivals
     id_margin: float = 2.0  # nats by which one employee ID must beat every other
+    # ... and by which another ID must beat the roster's to convict a mismatch: Whisper's own reading beats any
+    # other put in its place by a few nats, so a misheard ID (88020 written 80020: 3.2 on the corpus dev split)
+    # would convict at id_margin; the IDs really said one digit off the roster's won by 6.5-16 there, one by 3.9.
+    mismatch_margin: float = 4.0
     # An ID Whisper did not write (资料爱衣 for 四六二一): what the roster's ID may cost, per digit, against the
     # heard words in its place and still count as said (twice as much: not said).
     id_slot_cost: float = 2.5

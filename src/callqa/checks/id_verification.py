@@ -3,8 +3,8 @@
 The opening is rescored with the roster's ID, the ID Whisper heard, and the
 IDs a phone line confuses them with (one digit replaced by its sound-alike:
 一/七, 六/九, ...); ``ok`` only when the roster's ID wins clearly, ``mismatch``
-only when another ID wins clearly (which one is recorded), otherwise the
-check needs listening. Where no ID was heard at all (资料爱衣 for 四六二一),
+only when another ID wins by ``mismatch_margin`` (which one is recorded),
+otherwise the check needs listening. Where no ID was heard at all (资料爱衣 for 四六二一),
 the roster's ID put in the place the words most resemble an ID statement
 must beat its sound-alikes there and cost little against the heard words
 (``verify_missing_id``).
@@ -68,7 +68,7 @@ def verify_stated_id(transcript: Transcript, index: int, heard_text: str, stated
     if roster - other >= settings.id_margin:
         record.outcome = SAID
         return IdVerdict("ok", expected, record)
-    if other - roster >= settings.id_margin:
+    if other - roster >= settings.mismatch_margin:
         record.outcome = NOT_SAID
         record.reason = f"the audio holds {best_other_id}, not the roster's {expected}"
         return IdVerdict("mismatch", best_other_id, record)
