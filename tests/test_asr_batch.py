@@ -362,3 +362,36 @@ def test_real_backend_transcribes_a_sample_then_serves_it_from_cache(sample_ster
 
     [again] = transcribe_batch([sample_stereo_call], AsrOptions(), tmp_path / "out2", progress=False, cache_dir=cache)
     assert again.transcript.info.cached and again.transcript.utterances == transcript.utterances
+
+
+def test_a_pool_found_broken_on_submit_is_replaced_and_no_call_is_lost(monkeypatch):
+    """A worker can die while another call's result is collected: the next submit meets a broken pool before
+    any future says so. The job is kept and run on a new pool."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from callqa.asr import batch
+    from callqa.asr.batch_output import CallJob, CallOutcome
+
+    class Executor:
+        made = 0
+
+        def __init__(self, **_kwargs) -> None:
+            Executor.made += 1
+            self.broken = Executor.made == 1  # the first pool is broken from the start
+
+        def submit(self, fn, job):
+            if self.broken:
+                raise BrokenProcessPool("a child process terminated abruptly")
+            future = Future()
+            future.set_result(CallOutcome(None, "Done", job.call))
+            return future
+
+        def shutdown(self, **_kwargs) -> None:
+            pass
+
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", Executor)
+    finished = []
+    pool = batch._Pool(2, (), lambda job, outcome: finished.append(outcome.message))
+    pool.run([CallJob(i, f"call{i}", None) for i in range(3)])
+    assert sorted(finished) == ["call0", "call1", "call2"] and Executor.made == 2

@@ -265,12 +265,24 @@ class _Pool:
             )
         if self.suspects:  # one at a time, to find the culprit
             if not self.inflight:
-                job = self.suspects.popleft()
-                self.inflight[self.executor.submit(_run_in_worker, job)] = job
+                self._send(self.suspects)
             return
-        while queue and len(self.inflight) < self.workers:
-            job = queue.popleft()
+        while queue and len(self.inflight) < self.workers and self._send(queue):
+            pass
+
+    def _send(self, jobs: deque[CallJob]) -> bool:
+        """Submit the first of ``jobs``; False (the job kept) when the pool broke since the last look: a worker
+        can die while another call's result is being collected, before any future in flight says so."""
+        job = jobs.popleft()
+        try:
             self.inflight[self.executor.submit(_run_in_worker, job)] = job
+            return True
+        except BrokenProcessPool:
+            jobs.appendleft(job)
+            if not self.inflight:  # no future left to report the break: start a new pool now
+                self.executor.shutdown(wait=True, cancel_futures=True)
+                self.executor = None
+            return False
 
     def _collect(self, done) -> bool:
         """Record finished calls; True when a worker died."""
