@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from ...asr.transcript import Transcript, Utterance
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
-from ..matching import MatchSettings, PhraseCheckConfig, compile_phrases, utterance_finding
+from ..matching import MatchSettings, PhraseCheckConfig, compile_phrases, match_utterance, utterance_finding
 from ..id_verification import verify_missing_id, verify_stated_id
 from ..spoken_ids import StatedId, find_ids, parse_id
+from ..verification import UNCERTAIN
 
 @dataclass
 class EmployeeIdConfig(PhraseCheckConfig):
@@ -29,6 +30,12 @@ class EmployeeIdConfig(PhraseCheckConfig):
     # Tried after ``suffixes``: the digits right before 为您服务 state the ID
     # even when the 工号 before them was misheard (封号8023为您服务).
     service_suffixes: list[str] = field(default_factory=lambda: ["为您服务", "很高兴为您服务"], metadata={"phrases": True, "optional": True})
+    # Words that announce an ID. Where the opening holds one and no ID can be read (大午爱好客服为您服务 for
+    # 八五二号客服为您服务, 工号而要子 for 工号二幺四), the ID was said and garbled: it needs listening, never "missing".
+    id_frames: list[str] = field(
+        default_factory=lambda: ["工号", "员工[编]号", "号(客服|话务员|坐席|专员)", "号(为您服务|很高兴为您服务)"],
+        metadata={"phrases": True, "optional": True},
+    )
     min_digits: int = 3
     max_digits: int = 8
     # IDs have a fixed length, so a stated ID one digit longer or shorter than
@@ -150,19 +157,46 @@ class EmployeeIdCheck(Check):
         """No ID in the words: missing, unless the audio holds the roster's ID where Whisper wrote another thing."""
         detail = f"no employee ID stated in the first {config.window_s:g} s of the agent's speech"
         finding = utterance_finding(transcript, agent[0][0], detail, config.deduction, config.matching)
-        if verifier is None:
-            return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
         opening = [i for i, u in agent if u.start <= agent[0][1].start + config.window_s]
+        if verifier is None:
+            if frame := _id_frame(opening, transcript, config):
+                extra["status"] = "uncertain"
+                return CheckResult.needs_listening(self.id, _unreadable_id(frame), [finding], **extra)
+            return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
         verdict = verify_missing_id(transcript, opening, expected, verifier, config.verification)
         extra["verification"] = verdict.verification.to_dict()
         finding.extra["verification"] = extra["verification"]
         if verdict.status == "ok":
             extra.update(status="ok", heard_id=expected)
             return CheckResult(self.id, True, 0.0, extra=extra)
+        if verdict.status == "missing" and (frame := _id_frame(opening, transcript, config)):
+            verdict.status, verdict.verification.outcome = "uncertain", UNCERTAIN
+            verdict.verification.reason = _unreadable_id(frame)
+            extra["verification"] = finding.extra["verification"] = verdict.verification.to_dict()
         if verdict.status == "uncertain":
             extra["status"] = "uncertain"
             return CheckResult.needs_listening(self.id, verdict.verification.reason, [finding], **extra)
         return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
+
+
+def _unreadable_id(frame: str) -> str:
+    return f"the opening announces an ID ({frame}) but its digits can't be read"
+
+
+def _id_frame(indices: list[int], transcript: Transcript, config: EmployeeIdConfig) -> str | None:
+    """The words announcing an ID in these utterances (as heard), or None. Not an announcement: the 好 of
+    您好 (您好，很高兴为您服务 sounds like 号很高兴为您服务), or a word in a list (工号、致电、客服: Whisper
+    echoing its prompt's vocabulary)."""
+    # By sound (爱好客服 is 八五二号客服 garbled) but never approximately: fuzzy, 号很高兴为您服务 is any 很高兴为您服务.
+    frames = compile_phrases(config.id_frames, config.matching, pinyin=True, fuzzy=False)
+    for index in indices:
+        u = transcript.utterances[index]
+        for hit in match_utterance(u, frames):
+            text = u.raw_text if hit.source == "raw_text" else u.text
+            greeting = hit.start > 0 and text[hit.start - 1] in "您你妳" and text[hit.start] != "号"
+            if not greeting and text[hit.end : hit.end + 1] not in ("、", ","):
+                return hit.quote
+    return None
 
 
 def _stated_ids(agent: list[tuple[int, Utterance]], config: EmployeeIdConfig, expected: str | None) -> list[_Stated]:
