@@ -123,20 +123,7 @@ class EmployeeIdCheck(Check):
                              "taken as a recognition slip, not another ID")
             return CheckResult(self.id, True, 0.0, extra=extra)
         if verifier is not None:
-            verdict = verify_stated_id(transcript, index, quoted, heard, expected, verifier, config.verification)
-            extra.update(heard_id=verdict.heard_id, transcribed_id=heard.digits,
-                         verification=verdict.verification.to_dict())
-            if verdict.status == "ok":
-                extra["status"] = "ok"
-                return CheckResult(self.id, True, 0.0, extra=extra)
-            mismatch_extra["heard_id"] = verdict.heard_id
-            detail = f"the agent stated employee ID {verdict.heard_id}, the roster says {expected}"
-            finding = utterance_finding(transcript, index, detail, config.deduction, settings, mismatch_extra)
-            if verdict.status == "uncertain":
-                extra["status"] = "uncertain"
-                return CheckResult.needs_listening(self.id, verdict.verification.reason, [finding], **extra)
-            extra["status"] = "mismatch"
-            return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
+            return self._by_audio(transcript, index, quoted, heard, expected, verifier, config, extra, mismatch_extra)
         if heard.digits == expected:
             extra["status"] = "ok"
             return CheckResult(self.id, True, 0.0, extra=extra)
@@ -150,6 +137,23 @@ class EmployeeIdCheck(Check):
             settings,
             mismatch_extra,
         )
+        return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
+
+    def _by_audio(self, transcript: Transcript, index: int, quoted: str, heard: StatedId, expected: str, verifier,
+                  config: EmployeeIdConfig, extra: dict, mismatch_extra: dict) -> CheckResult:
+        """The stated ID put to the audio: ok, mismatch (another ID clearly), or needs listening."""
+        verdict = verify_stated_id(transcript, index, quoted, heard, expected, verifier, config.verification)
+        extra.update(heard_id=verdict.heard_id, transcribed_id=heard.digits, verification=verdict.verification.to_dict())
+        if verdict.status == "ok":
+            extra["status"] = "ok"
+            return CheckResult(self.id, True, 0.0, extra=extra)
+        mismatch_extra["heard_id"] = verdict.heard_id
+        detail = f"the agent stated employee ID {verdict.heard_id}, the roster says {expected}"
+        finding = utterance_finding(transcript, index, detail, config.deduction, config.matching, mismatch_extra)
+        if verdict.status == "uncertain":
+            extra["status"] = "uncertain"
+            return CheckResult.needs_listening(self.id, verdict.verification.reason, [finding], **extra)
+        extra["status"] = "mismatch"
         return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
 
     def _missing(self, transcript: Transcript, config: EmployeeIdConfig, agent: list[tuple[int, Utterance]],

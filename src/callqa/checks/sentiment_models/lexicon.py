@@ -196,8 +196,9 @@ class LexiconSentimentModel:
         if any(d.weight < 0 for d in drivers):
             self._apply_sarcasm(text, drivers)
         if any(p.match(text) for p in self.lexicon.sign_off):
-            # 没有了，谢谢: the thanks answers 还有其他问题吗, a courtesy rather than satisfaction.
-            drivers = [d for d in drivers if not (d.weight > 0 and d.entry in self.lexicon.sign_off_courtesy)]
+            # 没有了，谢谢: the thanks answers 还有其他问题吗, a courtesy rather than satisfaction; and without the
+            # comma (没有啦谢谢你) the 没有 answers the question too, it does not negate the thanks.
+            drivers = [d for d in drivers if d.entry not in self.lexicon.sign_off_courtesy]
         drivers.sort(key=lambda d: (d.start, -d.end))  # in the order they were said
         total = sum(d.weight for d in drivers)
         score = round(math.tanh(total), 3)
