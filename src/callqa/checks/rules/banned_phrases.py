@@ -56,7 +56,7 @@ class BannedPhrasesConfig(PhraseCheckConfig):
     # a phrase convicts only when the audio prefers it to every rival by verification.convict_margin; a rival
     # the audio prefers excuses it; anything between is left to listening.
     rivals: list[str] = field(
-        default_factory=lambda: ["不行=步行|不幸|不醒|可行", "不可以=不刻意|不可惜|都可以", "不知道=我知道|不知道您"],
+        default_factory=lambda: ["不行=不幸|不醒|可行", "不可以=不刻意|不可惜|都可以", "不知道=我知道|不知道您"],
         metadata={"phrases": True, "optional": True, "rivals": True},
     )
 
