@@ -108,9 +108,22 @@ def test_batched_decoding_hears_the_same_call_on_the_original_timeline(asr_backe
     ({"batch_size": -1}, "batch_size must be >= 0"),
     ({"batch_size": 8, "backend": "openai-whisper"}, "needs the faster-whisper backend"),
     ({"batch_size": 8, "vad": False}, "needs vad"),
+    ({"chunk_length": 0}, "chunk_length must be 1-30 seconds"),
+    ({"chunk_length": 15, "backend": "openai-whisper"}, "needs the faster-whisper backend"),
 ])
 def test_batch_size_is_checked_when_the_options_are_built(options, message):
     from callqa.asr.options import AsrOptionsError
 
     with pytest.raises(AsrOptionsError, match=message):
         AsrOptions(**options)
+
+
+@pytest.mark.asr
+def test_a_shorter_chunk_leaves_verification_its_30_s_window_and_the_key_changes_only_when_set(asr_backends, agent_clip):
+    """faster-whisper keeps the last chunk_length in the model's feature extractor: encoding for verification
+    must not inherit a transcription's 15 s, and transcripts cached before the option existed stay valid."""
+    backend = asr_backends["faster-whisper"]
+    assert backend.transcribe(agent_clip, AsrOptions(chunk_length=15))
+    assert backend.encode(agent_clip).output.shape[1] == 1500  # 30 s of frames, halved by the encoder
+    assert "chunk_length" not in AsrOptions().cache_key_fields()
+    assert AsrOptions(chunk_length=15).cache_key_fields()["chunk_length"] == 15

@@ -24,9 +24,9 @@ DEFAULT_INITIAL_PROMPT = "以下是普通话的客服电话录音。常用词：
 BACKENDS = ("faster-whisper", "openai-whisper")
 # Options that change only what is done with Whisper's output.
 POSTPROCESSING_OPTIONS = ("auto_swap",)
-# Options added later whose default decodes as before they existed: left out of the cache keys at
-# their default, so transcripts cached before them stay valid.
-_KEYED_WHEN_SET = ("batch_size",)
+# Options added later, with the default that decodes as before they existed: left out of the cache keys at
+# that default, so transcripts cached before them stay valid.
+_KEYED_WHEN_SET = {"batch_size": 0, "chunk_length": 30}
 
 
 class AsrOptionsError(UsageError):
@@ -56,6 +56,9 @@ class AsrOptions:
     # faster-whisper's BatchedInferencePipeline: a channel's VAD chunks decoded N at a time (0: one
     # after the other, as Whisper does). bench/throughput.py and bench/accuracy.py measure the trade.
     batch_size: int = 0
+    # Seconds of audio Whisper decodes at a time (faster-whisper's chunk_length; Whisper was trained on 30).
+    # bench/accuracy.py --asr chunk_length=15 measures what a shorter one does to accuracy and cost.
+    chunk_length: int = 30
     cpu_threads: int = 0  # 0: the backend's default
     # Post-processing, not recognition: a stereo call whose words say its channels are the other way round
     # (the customer's channel uses the service formulas) is swapped, and the transcript says so.
@@ -76,6 +79,10 @@ class AsrOptions:
             raise AsrOptionsError(f"batch_size needs the faster-whisper backend, not {self.backend!r}")
         if self.batch_size and not self.vad:
             raise AsrOptionsError("batch_size needs vad: the batched pipeline decodes the VAD's speech chunks")
+        if not 1 <= self.chunk_length <= 30:
+            raise AsrOptionsError(f"chunk_length must be 1-30 seconds, got {self.chunk_length}")
+        if self.chunk_length != 30 and self.backend != "faster-whisper":
+            raise AsrOptionsError(f"chunk_length needs the faster-whisper backend, not {self.backend!r}")
         if self.compression_ratio_threshold <= 0:
             raise AsrOptionsError("compression_ratio_threshold must be > 0")
         if isinstance(self.hotwords, list):  # accept lists from TOML / JSON
@@ -104,8 +111,8 @@ class AsrOptions:
         """Everything that can change the transcript. cpu_threads only changes speed."""
         d = asdict(self)
         d.pop("cpu_threads")
-        for name in _KEYED_WHEN_SET:
-            if not d[name]:
+        for name, default in _KEYED_WHEN_SET.items():
+            if d[name] == default:
                 d.pop(name)
         return d
 

@@ -40,6 +40,8 @@ class FasterWhisperBackend:
         segments, _info = self._transcriber(options).transcribe(
             audio,
             **({"batch_size": options.batch_size} if options.batch_size else {}),
+            # Always given: faster-whisper keeps the last chunk_length in the model's feature extractor.
+            chunk_length=options.chunk_length,
             language=options.language,
             beam_size=options.beam_size,
             initial_prompt=options.prompt,
@@ -90,7 +92,7 @@ class FasterWhisperBackend:
         import ctranslate2
 
         audio = np.ascontiguousarray(window, dtype=np.float32).reshape(-1)[: int(WINDOW_S * SAMPLE_RATE)]
-        features = self._model.feature_extractor(audio)
+        features = self._model.feature_extractor(audio, chunk_length=int(WINDOW_S))
         limit = self._model.feature_extractor.nb_max_frames
         frames = min(features.shape[-1], limit)
         # CTranslate2's encoder takes fewer frames than Whisper's 3000 (an even count: its convolution halves
