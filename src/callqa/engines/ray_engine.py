@@ -63,7 +63,10 @@ class RayEngine:
         ray = import_ray()
         started = self._connect(ray)
         try:
-            return _Driver(ray, spec).run()
+            # A Ray this batch started is shut down right after, workers and all; cancelling the calls in
+            # flight first races their replies inside Ray (its core worker aborts: "Tried to complete task that
+            # was not pending", seen once under load), so only calls on a cluster that outlives us are cancelled.
+            return _Driver(ray, spec, cancel_on_stop=not started).run()
         finally:
             if started:
                 ray.shutdown()  # the local Ray this batch started stops with it, workers included
@@ -94,8 +97,8 @@ class RayEngine:
 
 
 class _Driver:
-    def __init__(self, ray, spec: BatchSpec) -> None:
-        self.ray, self.spec = ray, spec
+    def __init__(self, ray, spec: BatchSpec, cancel_on_stop: bool = True) -> None:
+        self.ray, self.spec, self.cancel_on_stop = ray, spec, cancel_on_stop
         # One CPU per task: each call's backend uses one thread instead of one per core of its node.
         self.asr = spec.asr if spec.asr.cpu_threads else AsrOptions.build(spec.asr, cpu_threads=1)
         self.model = model_for(self.asr, spec.backend)
@@ -144,7 +147,8 @@ class _Driver:
                     job, earlier = inflight.pop(ref)
                     finish(job, earlier, self._result(ref))
         except BaseException:
-            for ref in inflight:  # Ctrl-C, SIGTERM, a model that won't load: stop the calls in progress now
+            # Ctrl-C, SIGTERM, a model that won't load: stop the calls in progress now.
+            for ref in inflight if self.cancel_on_stop else ():
                 try:
                     ray.cancel(ref, force=True)
                 except Exception:  # already finished or its worker is gone
