@@ -51,8 +51,8 @@ MAX_ONSET_LEAD_S = 3.0
 # An utterance is scored in an open window only if it ends this long before the window does.
 _TAIL_S = 1.0
 # A fitted window (``fitted=True``) holds the audio up to this long after the end of the utterance that opened
-# it, in whole seconds, rather than Whisper's full 30 s: the encoder's cost falls faster than the length (on
-# 2 cores 10 s cost a tenth of 30 s), and so does the decoder's cross-attention, paid once per candidate.
+# it, in whole seconds, rather than Whisper's full 30 s: the encoder's cost falls with the length, and so does
+# the decoder's cross-attention, paid once per candidate (measured totals below).
 _FITTED_AFTER_S = 2.0
 # ... and at least this much: with less context Whisper's scores of the same words fall (about 0.1 nats a
 # token) and their margins shrink. Measured on the corpus dev split: windows ending 2 s after the utterance
