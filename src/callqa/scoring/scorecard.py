@@ -230,7 +230,7 @@ def _build(cls: type, section: dict[str, Any], where: str, errors: list[str]) ->
             for i, entry in enumerate(value):
                 name, sep, alternatives = entry.partition("=")
                 if not sep or not name.strip() or not any(a.strip() for a in alternatives.split("|")):
-                    errors.append(f"{where}.{key}[{i}]: {entry!r}: write PHRASE=RIVAL|RIVAL (不行=步行|不幸)")
+                    errors.append(f"{where}.{key}[{i}]: {entry!r}: write PHRASE=RIVAL|RIVAL (不行=不幸|不醒)")
             values[key] = value
             continue
         if field_.metadata.get("phrases"):
