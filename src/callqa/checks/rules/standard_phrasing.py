@@ -16,6 +16,10 @@ class StandardPhrasingConfig(PhraseCheckConfig):
     # A wait: the agent announces a lookup (a cue below), or nobody speaks
     # for wait_silence_s and then the agent does.
     wait_silence_s: float = 3.0
+    # An announced lookup is a wait only if the line then goes quiet this long:
+    # one the agent answers at once (我给您登记加急，您拍个照片上传…) asked nothing
+    # of the customer. Utterances are cut at pauses of 1.5 s (asr/roles/pauses.py).
+    wait_min_s: float = 1.5
     wait_cues: list[str] = field(
         default_factory=lambda: [
             "查一下",
@@ -89,7 +93,7 @@ class _Wait:
     begin: int  # agent utterance that starts the wait
     resume: int  # agent utterance that ends it
     trigger: str  # what marked it: the cue heard, or the silence
-    waited_s: float  # the agent's silence before resuming
+    waited_s: float  # the longest stretch nobody spoke in it: what the customer waited
 
 
 def _turns(transcript: Transcript, first: int, count: int) -> list[int]:
@@ -111,6 +115,16 @@ def _turns(transcript: Transcript, first: int, count: int) -> list[int]:
     return indices
 
 
+def _longest_quiet(transcript: Transcript, first: int, last: int) -> float:
+    """The longest stretch nobody speaks between the end of utterance ``first`` and the start of ``last``."""
+    utts = transcript.utterances
+    latest_end, longest = utts[first].end, 0.0
+    for k in range(first + 1, last + 1):
+        longest = max(longest, utts[k].start - latest_end)
+        latest_end = max(latest_end, utts[k].end)
+    return longest
+
+
 def _asks_question(text: str) -> bool:
     """A silence after the agent's own question is the customer's turn, not a wait."""
     text = text.rstrip().rstrip("。.！!…")
@@ -122,13 +136,15 @@ class StandardPhrasingCheck(Check):
     afterwards; after a complaint the agent apologizes before resolving.
 
     A wait is a lookup or hold the agent announces (我帮您查一下, 登记, 核实,
-    请您稍等) or a silence of ``wait_silence_s`` that the agent breaks (not
-    one right after the agent's own question: that is the customer's turn).
+    请您稍等) after which the line goes quiet for ``wait_min_s`` (one
+    answered at once kept nobody waiting), or a silence of ``wait_silence_s``
+    that the agent breaks (not one right after the agent's own question: that
+    is the customer's turn).
     The ask (请您稍等) may come from the agent utterance before the lookup up
     to the wait itself. The thanks (感谢您的耐心等待, 让您久等了) must come in
     the agent's first turn after the wait (its words before the customer
     speaks again), and only when the agent was silent for ``wait_silence_s``
-    or more: a lookup answered at once needs no thanks. A thanks in the
+    or more: a short lookup needs no thanks. A thanks in the
     agent's final utterance is a sign-off, not thanks for a wait, unless the
     wait ended right there.
     Not applicable (``passed`` null) when nobody waited and nobody complained.
@@ -245,10 +261,6 @@ class StandardPhrasingCheck(Check):
         def next_agent(i: int) -> int | None:
             return next((j for j in agent if j > i), None)
 
-        def silence_before(j: int) -> float:
-            prev = [i for i in agent if i < j]
-            return utts[j].start - utts[prev[-1]].end if prev else 0.0
-
         found: list[_Wait] = []
         # Silences nobody filled that the agent then broke.
         latest_end = None
@@ -256,7 +268,8 @@ class StandardPhrasingCheck(Check):
             if latest_end is not None and u.role == "agent" and u.start - latest_end >= config.wait_silence_s:
                 begin = max((i for i in agent if i < k), default=None)
                 if begin is not None and not (begin == k - 1 and _asks_question(utts[begin].raw_text)):
-                    found.append(_Wait(begin, k, f"{u.start - latest_end:.0f} s silence", silence_before(k)))
+                    found.append(_Wait(begin, k, f"{u.start - latest_end:.0f} s silence",
+                                       _longest_quiet(transcript, begin, k)))
             latest_end = u.end if latest_end is None else max(latest_end, u.end)
         # Lookups and holds the agent announced (我帮您查一下, 请您稍等). Triggers
         # create obligations, so they are matched without fuzziness.
@@ -264,8 +277,9 @@ class StandardPhrasingCheck(Check):
         for i in agent:
             hits = match_utterance(utts[i], cues)
             resume = next_agent(i)
-            if hits and resume is not None:
-                found.append(_Wait(i, resume, f"said {hits[0].quote}", silence_before(resume)))
+            quiet = _longest_quiet(transcript, i, resume) if resume is not None else 0.0
+            if hits and quiet >= config.wait_min_s:
+                found.append(_Wait(i, resume, f"said {hits[0].quote}", quiet))
 
         # One wait may show as a cue and a silence (我查一下 ... 请稍等 ... silence): merge
         # when the second starts before the first ended, or right at its end
@@ -276,7 +290,7 @@ class StandardPhrasingCheck(Check):
             last = merged[-1] if merged else None
             if last and (w.begin < last.resume or (w.begin == last.resume and last.waited_s < config.wait_silence_s)):
                 if w.resume > last.resume:
-                    last.resume, last.waited_s = w.resume, w.waited_s
+                    last.resume, last.waited_s = w.resume, max(last.waited_s, w.waited_s)
                 if "silence" in w.trigger and "silence" not in last.trigger:
                     last.trigger = f"{last.trigger}, then {w.trigger}"
                 continue
