@@ -6,6 +6,7 @@ and the words that drove it, so a finding can say *why*.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from ...text import normalize_text, syllables
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 LEXICON_MODEL = "lexicon"
 _CLAUSE_SPLIT = re.compile(r"[，。！？、；：,.!?;:\s…~]+")
+_SENTENCE_END = re.compile(r"[。！？.!?]+\s*")
 
 
 @dataclass
@@ -195,14 +197,24 @@ class LexiconSentimentModel:
             drivers.extend(self._clause_drivers(clause, clause_start, role))
         if any(d.weight < 0 for d in drivers):
             self._apply_sarcasm(text, drivers)
-        if any(p.match(text) for p in self.lexicon.sign_off):
+        sign_off = self._sign_off_start(text)
+        if sign_off is not None:
             # 没有了，谢谢: the thanks answers 还有其他问题吗, a courtesy rather than satisfaction; and without the
             # comma (没有啦谢谢你) the 没有 answers the question too, it does not negate the thanks.
-            drivers = [d for d in drivers if d.entry not in self.lexicon.sign_off_courtesy]
+            drivers = [d for d in drivers if d.start < sign_off or d.entry not in self.lexicon.sign_off_courtesy]
         drivers.sort(key=lambda d: (d.start, -d.end))  # in the order they were said
         total = sum(d.weight for d in drivers)
         score = round(math.tanh(total), 3)
         return SentimentScore(label_for(score, self.negative_below, self.positive_above), score, drivers)
+
+    def _sign_off_start(self, text: str) -> int | None:
+        """Where a sentence that answers 还有其他问题吗 (没有了，谢谢) starts, or None. Any sentence may:
+        Whisper often joins a fragment of the previous words to it (了。没了，谢谢你)."""
+        for m in itertools.chain([None], _SENTENCE_END.finditer(text)):
+            start = m.end() if m else 0
+            if any(p.match(text[start:]) for p in self.lexicon.sign_off):
+                return start
+        return None
 
     def _match(self, clause: str, i: int, role: str) -> tuple[str, str, _Entry] | None:
         """Longest entry at position i: (surface, entry word, entry), exact first, then by sound."""
