@@ -59,6 +59,67 @@ def test_stereo_drops_echo_keeps_the_clearer_copy_and_real_overlap():
     ]
 
 
+def words_of(text, start, step=0.25):
+    """One AsrWord per character, ``step`` apart (punctuation takes no time of its own)."""
+    out, t = [], start
+    for ch in text:
+        if ch in "，。？":
+            out.append(AsrWord(t, t, ch, 0.9))
+        else:
+            out.append(AsrWord(t, t + step * 0.8, ch, 0.9))
+            t += step
+    return out
+
+
+def levels(spans, duration=12.0, quiet=-90.0):
+    """ChannelMeasures whose level is ``db`` over each (start, end, db) and ``quiet`` elsewhere."""
+    from callqa.asr.measures import HOP_S, ChannelMeasures
+
+    frames = [quiet] * int(duration / HOP_S)
+    for start, end, db in spans:
+        for k in range(int(start / HOP_S), int(end / HOP_S)):
+            frames[k] = db
+    return ChannelMeasures([(a, b) for a, b, _ in spans], frames)
+
+
+def crosstalk_call():
+    """The agent (channel 0) greets at 0-2.5 s and the customer (channel 1) answers at 3-5 s; each channel
+    also carries the other's voice 25 dB down, and Whisper wrote it there, in one segment with its own words."""
+    agent, customer = "您好，很高兴为您服务。", "我想查一下快递。"
+    ch0 = [seg(agent + customer, 0.0, 5.0, words=words_of(agent, 0.0) + words_of(customer, 3.0))]
+    ch1 = [seg(agent + customer, 0.0, 5.0, words=words_of(agent, 0.05) + words_of(customer, 3.05))]
+    measures = {0: levels([(0.0, 2.5, -20.0), (3.0, 5.0, -48.0)]), 1: levels([(0.0, 2.5, -45.0), (3.0, 5.0, -24.0)])}
+    return {0: ch0, 1: ch1}, measures
+
+
+def test_stereo_crosstalk_words_go_to_the_channel_where_they_are_loud():
+    per_channel, measures = crosstalk_call()
+    out = stereo_utterances(per_channel, "agent,customer", measures)
+    assert [(u.role, u.text) for u in out] == [("agent", "您好，很高兴为您服务。"), ("customer", "我想查一下快递。")]
+    assert out[0].loudness_db == pytest.approx(-20.0, abs=0.5)
+
+
+def test_stereo_crosstalk_needs_a_clear_level_gap_and_the_same_words():
+    per_channel, _ = crosstalk_call()
+    even = {0: levels([(0.0, 5.0, -25.0)]), 1: levels([(0.0, 5.0, -27.0)])}
+    # No clear source: both copies reach the echo rule, which keeps one whole utterance.
+    assert len(stereo_utterances(per_channel, "agent,customer", even)) == 1
+    # Overtalk: the customer speaks over the agent, 20 dB quieter on the line, in other words. Both stay.
+    overtalk = {0: [seg("您好，很高兴为您服务。", 0.0, 2.5, words=words_of("您好，很高兴为您服务。", 0.0))],
+                1: [seg("我想查一下快递。", 0.5, 2.5, words=words_of("我想查一下快递。", 0.5))]}
+    loud = {0: levels([(0.0, 2.5, -18.0)]), 1: levels([(0.5, 2.5, -38.0)])}
+    out = stereo_utterances(overtalk, "agent,customer", loud)
+    assert [u.role for u in out] == ["agent", "customer"]
+
+
+def test_stereo_echo_keeps_the_louder_copy_even_when_whisper_was_surer_of_the_quiet_one():
+    per_channel = {0: [seg("好的，我帮您查一下订单。", 5.0, 7.0, logprob=-0.9)],
+                   1: [seg("好的，我帮你查一下订单", 5.1, 7.1, logprob=-0.1)]}  # no word times: the echo rule
+    measures = {0: levels([(5.0, 7.0, -20.0)]), 1: levels([(5.0, 7.0, -44.0)])}
+    out = stereo_utterances(per_channel, "agent,customer", measures)
+    assert [(u.role, u.text) for u in out] == [("agent", "好的，我帮您查一下订单。")]
+
+
 def test_stereo_skips_empty_text_and_handles_empty_channels():
     assert stereo_utterances({0: [seg(" 。", 0, 1)], 1: []}, "agent,customer") == []
     assert stereo_utterances({}, "agent,customer") == []

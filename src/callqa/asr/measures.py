@@ -22,7 +22,7 @@ import numpy as np
 
 from .backends.base import SAMPLE_RATE
 
-__all__ = ["ChannelMeasures", "measure_channel", "HOP_S", "SILENT_DB"]
+__all__ = ["ChannelMeasures", "attach_measures", "measure_channel", "HOP_S", "SILENT_DB"]
 
 HOP_S = 0.05  # level frames: 50 ms
 SILENT_DB = -90.0  # the level of digital silence
@@ -83,3 +83,14 @@ def measure_channel(samples: np.ndarray, vad_threshold: float = 0.35) -> Channel
                          speech_pad_ms=_SPEECH_PAD_MS, min_speech_duration_ms=_MIN_SPEECH_MS)
     spans = get_speech_timestamps(samples, options, sampling_rate=SAMPLE_RATE)
     return ChannelMeasures([(round(s["start"] / SAMPLE_RATE, 3), round(s["end"] / SAMPLE_RATE, 3)) for s in spans], level)
+
+
+def attach_measures(utterances: list, measures: dict[int, ChannelMeasures] | None) -> list:
+    """Each utterance's speech time and loudness, from its own channel (the mix on a mono call)."""
+    if measures:
+        for u in utterances:
+            m = measures.get(u.channel if u.channel is not None else 0)
+            if m is not None:
+                u.speech_s = round(m.speech_within(u.start, u.end), 3)
+                u.loudness_db = m.loudness(u.start, u.end)
+    return utterances

@@ -35,7 +35,7 @@ import numpy as np
 from ..audio.decode import DecodedAudio, file_sha256, load_audio
 from .backends.base import SAMPLE_RATE, AsrBackend, AsrSegment
 from .cache import Recognition, TranscriptCache, cache_key
-from .measures import ChannelMeasures, measure_channel
+from .measures import ChannelMeasures, attach_measures, measure_channel
 from .models import ModelRef
 from .options import AsrOptions
 from .transcript import CallInput, Transcript, TranscriptionInfo, Utterance
@@ -53,7 +53,7 @@ DUPLICATE_CHANNEL_TOLERANCE = 0.01
 PIPELINE_VERSION = 1
 # Post-processing code and data, relative to the package: an edit to any of them makes older
 # transcripts in an output folder stale. Folders count with every .py and .yaml file in them.
-_POSTPROCESSING_SOURCES = ("asr/pipeline.py", "asr/filters.py", "asr/hallucinations.yaml", "asr/roles", "text")
+_POSTPROCESSING_SOURCES = ("asr/pipeline.py", "asr/filters.py", "asr/measures.py", "asr/hallucinations.yaml", "asr/roles", "text")
 
 
 @lru_cache(maxsize=1)
@@ -162,7 +162,7 @@ def utterances_from(recognition: Recognition, audio: DecodedAudio | None, option
         return PostProcessed([], layout, notes)
     if layout == MONO:  # roles/mono.py splits turns itself, where the voice changes
         assert audio is not None, "mono role assignment needs the audio"
-        return PostProcessed(_measured(mono_utterances(cleaned[0], audio.mono(), SAMPLE_RATE), recognition.measures),
+        return PostProcessed(attach_measures(mono_utterances(cleaned[0], audio.mono(), SAMPLE_RATE), recognition.measures),
                              layout, notes)
     doubt = layout_doubt(cleaned, layout)
     if doubt and options.auto_swap:
@@ -170,18 +170,7 @@ def utterances_from(recognition: Recognition, audio: DecodedAudio | None, option
         notes.append(f"{doubt}; swapped to {layout!r} (--auto-swap)")
     elif doubt:
         notes.append(doubt)
-    return PostProcessed(_measured(stereo_utterances(cleaned, layout), recognition.measures), layout, notes)
-
-
-def _measured(utterances: list[Utterance], measures: dict[int, ChannelMeasures] | None) -> list[Utterance]:
-    """Each utterance's speech time and loudness, from its own channel (the mix on a mono call)."""
-    if measures:
-        for u in utterances:
-            m = measures.get(u.channel if u.channel is not None else 0)
-            if m is not None:
-                u.speech_s = round(m.speech_within(u.start, u.end), 3)
-                u.loudness_db = m.loudness(u.start, u.end)
-    return utterances
+    return PostProcessed(stereo_utterances(cleaned, layout, recognition.measures), layout, notes)
 
 
 def _speech_by_role(recognition: Recognition, layout: str) -> dict[str, list[list[float]]]:
