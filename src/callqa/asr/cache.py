@@ -51,23 +51,29 @@ class Recognition:
     notes: list[str] = field(default_factory=list)
     # Speech spans and levels per channel (measures.py); None in entries cached before they were kept.
     measures: dict[int, ChannelMeasures] | None = None
+    # Segments of speech Whisper first wrote nothing for, decoded again alone (second_look.py), per channel;
+    # None where the second look was not taken (cached before it existed, or second_look off).
+    recovered: dict[int, list[AsrSegment]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["per_channel"] = {str(ch): [asdict(s) for s in segs] for ch, segs in self.per_channel.items()}
         d["measures"] = None if self.measures is None else {str(ch): m.to_dict() for ch, m in self.measures.items()}
+        d["recovered"] = None if self.recovered is None else {
+            str(ch): [asdict(s) for s in segs] for ch, segs in self.recovered.items()}
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Recognition":
-        per_channel = {
-            int(ch): [AsrSegment(**{**s, "words": [AsrWord(**w) for w in s.get("words", [])]}) for s in segs]
-            for ch, segs in d["per_channel"].items()
-        }
-        measures = d.get("measures")
-        return cls(d["layout"], float(d["duration_s"]), per_channel, d["backend"], float(d["elapsed_s"]),
-                   list(d.get("notes", [])),
-                   None if measures is None else {int(ch): ChannelMeasures.from_dict(m) for ch, m in measures.items()})
+        def segments(by_channel: dict) -> dict[int, list[AsrSegment]]:
+            return {int(ch): [AsrSegment(**{**s, "words": [AsrWord(**w) for w in s.get("words", [])]}) for s in segs]
+                    for ch, segs in by_channel.items()}
+
+        measures, recovered = d.get("measures"), d.get("recovered")
+        return cls(d["layout"], float(d["duration_s"]), segments(d["per_channel"]), d["backend"],
+                   float(d["elapsed_s"]), list(d.get("notes", [])),
+                   None if measures is None else {int(ch): ChannelMeasures.from_dict(m) for ch, m in measures.items()},
+                   None if recovered is None else segments(recovered))
 
 
 def default_cache_dir() -> Path:

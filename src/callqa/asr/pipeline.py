@@ -122,7 +122,7 @@ def recognize(audio: DecodedAudio, requested_layout: str, backend: AsrBackend, o
     started = time.perf_counter()
     per_channel = {channel: _recognize(backend, samples, options) for channel, samples in signals.items()}
     elapsed = round(time.perf_counter() - started, 3)
-    return Recognition(
+    recognition = Recognition(
         layout=layout,
         duration_s=round(audio.duration_s, 3),
         per_channel=per_channel,
@@ -131,6 +131,24 @@ def recognize(audio: DecodedAudio, requested_layout: str, backend: AsrBackend, o
         notes=notes,
         measures=measure(audio, layout, options),
     )
+    if options.second_look:
+        take_second_look(recognition, audio, backend, options)
+    return recognition
+
+
+def take_second_look(recognition: Recognition, audio: DecodedAudio, backend: AsrBackend, options: AsrOptions) -> None:
+    """Decode again the speech each channel's VAD heard and Whisper wrote nothing for (second_look.py)."""
+    from .second_look import second_look
+
+    started = time.perf_counter()
+    measures = recognition.measures or measure(audio, recognition.layout, options)
+    recovered = {}
+    for channel, segments in recognition.per_channel.items():
+        samples = audio.mono() if recognition.layout == MONO else audio.channels[channel]
+        other = None if recognition.layout == MONO else measures.get(1 - channel)
+        recovered[channel] = second_look(backend, samples, segments, measures[channel], other, options)
+    recognition.recovered = recovered
+    recognition.elapsed_s = round(recognition.elapsed_s + time.perf_counter() - started, 3)
 
 
 def measure(audio: DecodedAudio, layout: str, options: AsrOptions) -> dict[int, ChannelMeasures]:
@@ -156,7 +174,9 @@ def utterances_from(recognition: Recognition, audio: DecodedAudio | None, option
     from .filters import drop_hallucinations
     from .roles import layout_doubt, mono_utterances, stereo_utterances, swapped
 
-    cleaned = {ch: drop_hallucinations(segs, options) for ch, segs in recognition.per_channel.items()}
+    recovered = recognition.recovered or {}
+    cleaned = {ch: drop_hallucinations(sorted(segs + recovered.get(ch, []), key=lambda s: s.start), options)
+               for ch, segs in recognition.per_channel.items()}
     layout, notes = recognition.layout, list(recognition.notes)
     if not any(cleaned.values()):
         return PostProcessed([], layout, notes)
@@ -221,10 +241,22 @@ def transcribe_call(
             log.info("%s: %s", call.file, note)
         if key is not None:
             cache.put(key, recognition)
-    elif recognition.measures is None:  # cached before measures were kept: add them, no ASR
-        audio = audio or load_audio(call.path, sha256=audio_sha256)
-        recognition.measures = measure(audio, recognition.layout, options)
-        if key is not None:
+    else:
+        # Cached before measures were kept, or before the second look: add what is missing, and keep it.
+        changed = False
+        if recognition.measures is None:
+            audio = audio or load_audio(call.path, sha256=audio_sha256)
+            recognition.measures = measure(audio, recognition.layout, options)
+            changed = True
+        if options.second_look and recognition.recovered is None:
+            audio = audio or load_audio(call.path, sha256=audio_sha256)
+            if backend is None:
+                from .backends import load_backend
+
+                backend = load_backend(options)
+            take_second_look(recognition, audio, backend, options)
+            changed = True
+        if changed and key is not None:
             cache.put(key, recognition)
 
     processed = utterances_from(recognition, audio, options)

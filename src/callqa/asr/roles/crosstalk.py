@@ -17,21 +17,16 @@ say different words.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from ...text import content_key, syllables
 from ..backends.base import AsrSegment, AsrWord
 from ..filters import compression_ratio
-from ..measures import HOP_S, ChannelMeasures
+from ..measures import CROSSTALK_GAP_DB, ChannelMeasures
 
-__all__ = ["drop_crosstalk", "CROSSTALK_GAP_DB"]
+__all__ = ["drop_crosstalk"]
 
-# The copy is this much quieter than the source. Measured on the corpus's 24 kbps stereo Opus calls: 10-25 dB; a
-# party's own voice over the other's channel (overtalk at unequal line levels) says other words, so the level alone
-# never drops a word.
-CROSSTALK_GAP_DB = 6.0
 _MIN_RUN = 2  # syllables in a row (and the level gap): one syllable alike on both channels is chance
 _MAX_SHIFT_S = 0.6  # the two copies' word times may disagree by this much (word timestamps are loose)
 # A run is judged in pieces cut where either copy pauses this long: the parties take turns at pauses, and a run of
@@ -59,14 +54,6 @@ def _syllables(segments: list[AsrSegment]) -> list[_Syllable]:
                 time = word.start + (word.end - word.start) * (k + 0.5) / len(key)
                 out.append(_Syllable(s, w, time, sound, word.start, word.end))
     return out
-
-
-def _level(measures: ChannelMeasures, start: float, end: float) -> float:
-    """Mean power (dB) of a channel's level frames between ``start`` and ``end``."""
-    frames = measures.level_db[int(start / HOP_S) : max(int(start / HOP_S) + 1, int(math.ceil(end / HOP_S)))]
-    if not frames:
-        return -math.inf
-    return 10 * math.log10(sum(10 ** (x / 10) for x in frames) / len(frames))
 
 
 def _copies(a: list[_Syllable], b: list[_Syllable]) -> list[tuple[int, int, int]]:
@@ -99,7 +86,7 @@ def drop_crosstalk(per_channel: dict[int, list[AsrSegment]],
     for i, j, n in _copies(sylls[0], sylls[1]):
         start = min(sylls[0][i].time, sylls[1][j].time) - 0.1
         end = max(sylls[0][i + n - 1].time, sylls[1][j + n - 1].time) + 0.1
-        gap = _level(measures[0], start, end) - _level(measures[1], start, end)
+        gap = measures[0].mean_level(start, end) - measures[1].mean_level(start, end)
         if abs(gap) < CROSSTALK_GAP_DB:
             continue  # no clear source: the utterance-level echo rule decides (stereo.py)
         quiet, first = (1, j) if gap > 0 else (0, i)
@@ -123,7 +110,7 @@ def _spread(segments: list[AsrSegment], other: list[AsrSegment], own: ChannelMea
                     continue
                 word = segments[s].words[n]
                 said_there = any(a < word.end and word.start < b for a, b in spans)
-                if said_there and _level(louder, word.start, word.end) - _level(own, word.start, word.end) \
+                if said_there and louder.mean_level(word.start, word.end) - own.mean_level(word.start, word.end) \
                         >= CROSSTALK_GAP_DB:
                     leaked.add((s, n))
                     grown = True
