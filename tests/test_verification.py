@@ -70,3 +70,12 @@ def test_a_misheard_digit_the_audio_barely_prefers_is_left_to_listening_not_a_mi
     assert close.passed is None and close.extra["status"] == "uncertain"
     clear = _id_check(heard, "88020", {heard: [-3.0] * 15, said: [-3.0] * 14 + [-12.0]})  # by 9
     assert clear.passed is False and clear.extra["status"] == "mismatch"
+
+
+def test_an_id_heard_as_the_roster_is_overturned_only_by_a_clearly_better_rival():
+    heard = "我的工号是3286，请问有什么可以帮您。"
+    rival = heard.replace("3286", "3586")
+    tie = _id_check(heard, "3286", {heard: [-3.0] * 15, rival: [-3.0] * 14 + [-2.9]})  # the rival by 0.1
+    assert tie.passed is True and tie.extra["status"] == "ok", tie.extra
+    beaten = _id_check(heard, "3286", {heard: [-3.0] * 15, rival: [-3.0] * 14 + [3.0]})  # the rival by 6
+    assert beaten.passed is False and beaten.extra["status"] == "mismatch" and beaten.extra["heard_id"] == "3586"

@@ -65,7 +65,10 @@ def verify_stated_id(transcript: Transcript, index: int, heard_text: str, stated
     other = by_id[best_other_id].logprob if best_other_id else float("-inf")
     record = Verification("which employee ID did the agent state?", index, heard_text, by_id[stated.digits].logprob,
                           [(s.text, s.logprob) for s in scores], margin=roster - other)
-    if roster - other >= settings.id_margin:
+    # Whisper's own reading fits its audio best by a few nats (mismatch_margin), so a sound-alike that merely ties
+    # with it is no evidence: when Whisper wrote the roster's ID, only a rival that beats it clearly overturns it.
+    # On the corpus dev split 2 of 34 IDs heard exactly as the roster's were left to listening by a tie.
+    if roster - other >= settings.id_margin or (stated.digits == expected and other - roster < settings.mismatch_margin):
         record.outcome = SAID
         return IdVerdict("ok", expected, record)
     if other - roster >= settings.mismatch_margin:
