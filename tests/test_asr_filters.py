@@ -178,3 +178,20 @@ def test_a_segment_echoing_the_initial_prompt_is_dropped(text, dropped):
     assert (kept == []) is dropped, kept
     # A company's own prompt is echoed the same way; with no prompt nothing is an echo.
     assert drop_hallucinations([seg(text)], AsrOptions(initial_prompt=None)) != []
+
+
+@pytest.mark.parametrize("text, left", [
+    # The prompt's word list written back after the agent's greeting, twice (corpus call c110).
+    ("欢迎致电联信通信客服中心。工号、致电、客服、订单、快递、退款。公号、致电、客服、订单、快递、退款。请问您遇到什么问题",
+     "欢迎致电联信通信客服中心请问您遇到什么问题"),
+    ("以下是普通话的客服电话录音，以下是普通话的客服电话录音。请问有什么可以帮您", "请问有什么可以帮您"),
+    ("您好，客服中心，工号8023为您服务，订单号报一下。", "您好客服中心工号8023为您服务订单号报一下"),  # prompt words, one at a time
+])
+def test_the_prompt_written_back_inside_a_segment_is_cut_out(text, left):
+    from callqa.asr.filters import drop_hallucinations
+    from callqa.text import content_key
+
+    kept = drop_hallucinations([seg(text)], AsrOptions())
+    assert [content_key(s.text) for s in kept] == [left]
+    assert [content_key(s.text) for s in drop_hallucinations([seg(text)], AsrOptions(initial_prompt=None))] == [
+        content_key(text)]

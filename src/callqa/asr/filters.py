@@ -232,6 +232,24 @@ def _prompt_sentences(prompt: str) -> tuple[str, ...]:
     return tuple(k for k in keys if len(k) >= _PROMPT_SENTENCE_MIN_LEN)
 
 
+_PROMPT_LIST_MIN_ITEMS = 3  # 工号、致电、客服 in a row is the prompt's word list; an agent says one of them at a time
+
+
+@lru_cache(maxsize=8)
+def _with_prompt(listed: HallucinationList, prompt: str | None) -> HallucinationList:
+    """The listed hallucinations plus the initial prompt's sentences and runs of its word list, which Whisper
+    writes back inside a segment too (欢迎致电联信通信客服中心。工号、致电、客服、订单、快递、退款。)."""
+    if not prompt:
+        return listed
+    phrases = set(_prompt_sentences(prompt))
+    for clause in re.split(r"[。！？!?：:]", prompt):
+        items = [content_key(item) for item in clause.split("、") if content_key(item)]
+        for n in range(_PROMPT_LIST_MIN_ITEMS, len(items) + 1):
+            phrases.update("".join(items[i : i + n]) for i in range(len(items) - n + 1))
+    anywhere = sorted(set(listed.anywhere) | phrases, key=len, reverse=True)
+    return HallucinationList(tuple(anywhere), listed.alone)
+
+
 def _is_prompt_echo(seg: AsrSegment, options: AsrOptions) -> bool:
     from rapidfuzz import fuzz
 
@@ -255,11 +273,12 @@ def drop_hallucinations(segments: list[AsrSegment], options: AsrOptions) -> list
     compression-ratio threshold that repeats itself, or still exceeds it once
     loops are collapsed; listed subtitle credits (hallucinations.yaml);
     segments of punctuation or hesitations only; a segment repeating the one
-    just before it; a segment echoing a sentence of the initial prompt.
+    just before it; a segment echoing a sentence of the initial prompt, and the prompt's sentences and
+    runs of its word list cut out wherever they appear.
     Segments are returned in time order; an edited segment keeps only the
     words still in its text.
     """
-    listed = load_hallucinations()
+    listed = _with_prompt(load_hallucinations(), options.initial_prompt)
     kept: list[AsrSegment] = []
     for seg in sorted(segments, key=lambda s: (s.start, s.end)):
         cleaned = None if _is_prompt_echo(seg, options) else _clean_one(seg, options, listed)
