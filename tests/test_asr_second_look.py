@@ -38,8 +38,8 @@ def test_unwritten_speech_is_vad_speech_no_word_covers_and_not_the_other_partys_
                    spans_db=[(0.0, 12.0, -25.0)])
     # The other channel is loud at 10-12 s: that span is its voice leaking in, not words Whisper missed.
     other = measures([(10.0, 12.0)], spans_db=[(10.0, 12.0, -10.0)])
-    assert unwritten_speech(written, own, other) == [(3.0, 4.5), (6.0, 8.0)]  # 5.0-5.3 too short; 6-7 and 7.4-8 join
-    assert unwritten_speech(written, own) == [(3.0, 4.5), (6.0, 8.0), (10.0, 12.0)]
+    assert unwritten_speech(written, own.speech, own, other) == [(3.0, 4.5), (6.0, 8.0)]  # 5.0-5.3 too short
+    assert unwritten_speech(written, own.speech, own) == [(3.0, 4.5), (6.0, 8.0), (10.0, 12.0)]  # 6-7, 7.4-8 join
 
 
 class ClipBackend:
@@ -61,8 +61,8 @@ def test_second_look_keeps_sure_readings_at_call_times_and_drops_guesses():
     backend = ClipBackend([[segment("请问还有什么问题吗", 0.3, 1.8)],
                            [segment("圈圈向著圈向", 0.3, 1.5, logprob=MIN_LOGPROB - 0.3)]])
     own = measures([(0.0, 2.0), (5.0, 6.8), (9.0, 10.5)], spans_db=[(0.0, 12.0, -25.0)])
-    found = second_look(backend, np.zeros(12 * SAMPLE_RATE, np.float32), [segment("您好欢迎致电", 0.0, 2.0)], own,
-                        None, AsrOptions())
+    found = second_look(backend, np.zeros(12 * SAMPLE_RATE, np.float32), [segment("您好欢迎致电", 0.0, 2.0)],
+                        own.speech, own, None, AsrOptions())
     assert [(s.text, round(s.start, 2), round(s.end, 2)) for s in found] == [("请问还有什么问题吗", 5.0, 6.5)]
     assert round(found[0].words[0].start, 2) == 5.0  # word times moved with it
     assert [round(seconds, 1) for seconds, _ in backend.calls] == [2.4, 2.1]  # each stretch with 0.3 s either side

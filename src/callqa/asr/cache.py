@@ -54,6 +54,7 @@ class Recognition:
     # Segments of speech Whisper first wrote nothing for, decoded again alone (second_look.py), per channel;
     # None where the second look was not taken (cached before it existed, or second_look off).
     recovered: dict[int, list[AsrSegment]] | None = None
+    second_look_version: int = 0  # second_look.SECOND_LOOK_VERSION when ``recovered`` was found
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -73,7 +74,7 @@ class Recognition:
         return cls(d["layout"], float(d["duration_s"]), segments(d["per_channel"]), d["backend"],
                    float(d["elapsed_s"]), list(d.get("notes", [])),
                    None if measures is None else {int(ch): ChannelMeasures.from_dict(m) for ch, m in measures.items()},
-                   None if recovered is None else segments(recovered))
+                   None if recovered is None else segments(recovered), int(d.get("second_look_version", 0)))
 
 
 def default_cache_dir() -> Path:

@@ -36,6 +36,7 @@ from ..audio.decode import DecodedAudio, file_sha256, load_audio
 from .backends.base import SAMPLE_RATE, AsrBackend, AsrSegment
 from .cache import Recognition, TranscriptCache, cache_key
 from .measures import ChannelMeasures, attach_measures, measure_channel
+from .second_look import SECOND_LOOK_VERSION, second_look, sensitive_speech
 from .models import ModelRef
 from .options import AsrOptions
 from .transcript import CallInput, Transcript, TranscriptionInfo, Utterance
@@ -138,7 +139,6 @@ def recognize(audio: DecodedAudio, requested_layout: str, backend: AsrBackend, o
 
 def take_second_look(recognition: Recognition, audio: DecodedAudio, backend: AsrBackend, options: AsrOptions) -> None:
     """Decode again the speech each channel's VAD heard and Whisper wrote nothing for (second_look.py)."""
-    from .second_look import second_look
 
     started = time.perf_counter()
     measures = recognition.measures or measure(audio, recognition.layout, options)
@@ -146,8 +146,10 @@ def take_second_look(recognition: Recognition, audio: DecodedAudio, backend: Asr
     for channel, segments in recognition.per_channel.items():
         samples = audio.mono() if recognition.layout == MONO else audio.channels[channel]
         other = None if recognition.layout == MONO else measures.get(1 - channel)
-        recovered[channel] = second_look(backend, samples, segments, measures[channel], other, options)
+        recovered[channel] = second_look(backend, samples, segments, sensitive_speech(samples), measures[channel],
+                                         other, options)
     recognition.recovered = recovered
+    recognition.second_look_version = SECOND_LOOK_VERSION
     recognition.elapsed_s = round(recognition.elapsed_s + time.perf_counter() - started, 3)
 
 
@@ -248,7 +250,8 @@ def transcribe_call(
             audio = audio or load_audio(call.path, sha256=audio_sha256)
             recognition.measures = measure(audio, recognition.layout, options)
             changed = True
-        if options.second_look and recognition.recovered is None:
+        if options.second_look and (recognition.recovered is None
+                                    or recognition.second_look_version != SECOND_LOOK_VERSION):
             audio = audio or load_audio(call.path, sha256=audio_sha256)
             if backend is None:
                 from .backends import load_backend

@@ -28,7 +28,15 @@ from .backends.base import SAMPLE_RATE, WINDOW_S, AsrBackend, AsrSegment, AsrWor
 from .measures import CROSSTALK_GAP_DB, ChannelMeasures
 from .options import AsrOptions
 
-__all__ = ["second_look", "unwritten_speech"]
+__all__ = ["second_look", "sensitive_speech", "unwritten_speech", "SECOND_LOOK_VERSION"]
+
+# Bump when what the second look finds changes: recognitions cached with another version take it again.
+SECOND_LOOK_VERSION = 2
+# The VAD that finds speech to look at again is more sensitive than transcription's (options.vad_threshold):
+# Silero's probability on a voice depends on what came before it, and on corpus call c164 the agent's whole
+# 请问还有什么可以为您效劳的吗 scored between 0.2 and 0.35 in its channel (above 0.35 on its own). Noise it lets
+# through costs one decode and is dropped by MIN_LOGPROB.
+SENSITIVE_VAD_THRESHOLD = 0.2
 
 MIN_UNWRITTEN_S = 0.5  # shorter VAD spans are breaths and clicks as often as words
 MAX_WRITTEN_SHARE = 0.2  # a span this much covered by written words was heard
@@ -39,15 +47,23 @@ JOIN_GAP_S = 0.6  # unwritten spans this close are decoded together (one clip, o
 MIN_LOGPROB = -0.8
 
 
-def unwritten_speech(segments: list[AsrSegment], own: ChannelMeasures,
+def sensitive_speech(samples: np.ndarray) -> list[tuple[float, float]]:
+    """Speech spans by Silero at SENSITIVE_VAD_THRESHOLD (the timing VAD's pads and gaps, measures.py)."""
+    from .measures import measure_channel
+
+    return measure_channel(samples, SENSITIVE_VAD_THRESHOLD).speech
+
+
+def unwritten_speech(segments: list[AsrSegment], speech: list[tuple[float, float]], own: ChannelMeasures,
                      other: ChannelMeasures | None = None) -> list[tuple[float, float]]:
-    """Stretches of this channel's VAD speech that no written word covers and that are not the other
-    channel's voice (louder there by CROSSTALK_GAP_DB), joined when close, each under 30 s."""
+    """Stretches of ``speech`` (this channel's VAD spans) that no written word covers and that are not the
+    other channel's voice (louder there by CROSSTALK_GAP_DB, by the levels in ``own`` and ``other``), joined
+    when close, each under 30 s."""
     words = [(w.start, w.end) for seg in segments for w in seg.words if content_key(w.word)]
     if not words and segments:  # no word times: the segments' own spans
         words = [(seg.start, seg.end) for seg in segments]
     spans = []
-    for start, end in own.speech:
+    for start, end in speech:
         written = sum(max(0.0, min(end, b) - max(start, a)) for a, b in words)
         if end - start < MIN_UNWRITTEN_S or written > MAX_WRITTEN_SHARE * (end - start):
             continue
@@ -66,12 +82,14 @@ def clip_options(options: AsrOptions) -> AsrOptions:
                    log_prob_threshold=-1e9, compression_ratio_threshold=1e9, no_speech_threshold=1.0)
 
 
-def second_look(backend: AsrBackend, samples: np.ndarray, segments: list[AsrSegment], own: ChannelMeasures,
-                other: ChannelMeasures | None, options: AsrOptions) -> list[AsrSegment]:
-    """Segments for this channel's unwritten speech (times in the call), those Whisper was sure enough of."""
+def second_look(backend: AsrBackend, samples: np.ndarray, segments: list[AsrSegment],
+                speech: list[tuple[float, float]], own: ChannelMeasures, other: ChannelMeasures | None,
+                options: AsrOptions) -> list[AsrSegment]:
+    """Segments for this channel's unwritten ``speech`` (sensitive_speech; times in the call), those
+    Whisper was sure enough of."""
     found: list[AsrSegment] = []
     clip = clip_options(options)
-    for start, end in unwritten_speech(segments, own, other):
+    for start, end in unwritten_speech(segments, speech, own, other):
         first = max(0, int((start - PAD_S) * SAMPLE_RATE))
         offset = first / SAMPLE_RATE
         for seg in backend.transcribe(samples[first : int((end + PAD_S) * SAMPLE_RATE)], clip):
