@@ -11,7 +11,7 @@ with the same thread count (so peak RSS is that engine's alone and no two
 compete for the cores):
 
 - ``callqa``: the whole per-call job with the default options and no caches:
-  decode, Whisper (VAD, encoder, decoder, word times), speech measures, roles,
+  decode, Whisper (VAD, encoder, decoder, word times), speech measures, the second look, roles,
   checks, verification against the audio; each stage timed (the profile), and
   then the re-score from the caches (what a scorecard change costs);
 - ``callqa VARIANT``: the same with an ASR option changed (``--variant k=v``), or a setting of the
@@ -141,6 +141,9 @@ def run_callqa(calls: list, threads: int, asr: dict, verification: dict | None =
             measures = pipeline.measure(audio, layout, options)
         recognition = pipeline.Recognition(layout=layout, duration_s=audio.duration_s, per_channel=per_channel,
                                            backend=backend.name, elapsed_s=0.0, notes=[], measures=measures)
+        if options.second_look:
+            with profile.stage("second look (unwritten speech decoded again)"):
+                pipeline.take_second_look(recognition, audio, backend, options)
         key = pipeline.cache_key(audio.sha256, backend.model_ref, options, call.channels)
         cache.put(key, recognition)
         with profile.stage("roles and clean-up"):

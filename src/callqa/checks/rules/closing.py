@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ...asr.transcript import Transcript
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from ..matching import PhraseCheckConfig, compile_phrases, match_utterance
-from ..verification import SAID, MissingPiece, expected_words, settle_pieces
+from ..verification import SAID, UNCERTAIN, MissingPiece, expected_words, said_by_doubtful_speaker, settle_pieces
 
 
 @dataclass
@@ -60,7 +60,9 @@ class ClosingCheck(Check):
         customer: 没有了，谢谢。
         agent:    感谢您的来电，祝您生活愉快，再见！
 
-    A finding per missing piece, each anchored at the agent's last utterance.
+    A finding per missing piece, each anchored at the agent's last utterance. On a mono call, a question
+    for anything else heard in the call's last ``window_s`` in an utterance given to the customer with a
+    doubtful role (``speaker_doubt_below``) needs listening: it may be the agent's.
     """
 
     id = "closing"
@@ -88,10 +90,18 @@ class ClosingCheck(Check):
         for piece, (entries, detail) in pieces.items():
             phrases = compile_phrases(entries, config.matching)
             matches = [m for _, u in window for m in match_utterance(u, phrases)]
+            question = f"did the agent close with {entries[0]}?"
             outcome, verified = expected_words(
                 transcript, [i for i, _ in window], entries, matches, context.verifier, config.verification,
-                f"did the agent close with {entries[0]}?", where="end",
+                question, where="end",
             )
+            if outcome != SAID and piece == "anything_else":
+                # Only the question is looked for in the customer's turns: customers say 再见 and 谢谢 too.
+                near = [k for k, u in enumerate(transcript.utterances) if u.start >= call_end - config.window_s]
+                doubt = said_by_doubtful_speaker(transcript, near, lambda u: match_utterance(u, phrases),
+                                                 config.verification, question)
+                if doubt is not None:
+                    outcome, verified = UNCERTAIN, doubt
             if outcome != SAID:
                 missing.append(MissingPiece(agent[-1][0], detail, {"missing": piece}, outcome, verified))
         return settle_pieces(self.id, transcript, missing, config.deduction, config.matching)
