@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ...asr.transcript import Transcript
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from ..matching import PhraseCheckConfig, compile_phrases, match_utterance
-from ..verification import SAID, UNCERTAIN, MissingPiece, expected_words, settle_pieces
+from ..verification import SAID, UNCERTAIN, MissingPiece, expected_words, said_by_doubtful_speaker, settle_pieces
 
 
 @dataclass
@@ -207,8 +207,11 @@ class StandardPhrasingCheck(Check):
             before = [i for i in agent if i < wait.begin][-1:]
             ask_window = before + [i for i in agent if wait.begin <= i < wait.resume]
             matches = [m for i in ask_window for m in match_utterance(utts[i], ask)]
+            question = "did the agent ask the customer to wait?"
             outcome, verified = expected_words(transcript, ask_window, config.ask_phrases, matches, context.verifier,
-                                               config.verification, "did the agent ask the customer to wait?")
+                                               config.verification, question)
+            stretch = range(before[0] if before else 0, wait.resume)
+            outcome, verified = _or_doubtful(outcome, verified, transcript, stretch, ask, config, question)
             if outcome != SAID:
                 # Times stay out of details: a finding's fingerprint must survive re-transcription.
                 detail = "the agent made the customer wait without asking them to (请您稍等)"
@@ -222,8 +225,11 @@ class StandardPhrasingCheck(Check):
                 i for i in after if i == wait.resume or (i != agent[-1] and not match_utterance(utts[i], closing))
             ]
             matches = [m for i in after for m in match_utterance(utts[i], thanks)]
+            question = "did the agent thank the customer for waiting?"
             outcome, verified = expected_words(transcript, after, config.thanks_phrases, matches, context.verifier,
-                                               config.verification, "did the agent thank the customer for waiting?")
+                                               config.verification, question)
+            outcome, verified = _or_doubtful(outcome, verified, transcript, range(wait.resume, max(after) + 1),
+                                             thanks, config, question)
             if outcome != SAID:
                 detail = "after the wait the agent did not thank the customer (感谢您的耐心等待)"
                 fextra = {"missing": "thanks_for_waiting", "waited_s": round(wait.waited_s, 1)}
@@ -244,8 +250,11 @@ class StandardPhrasingCheck(Check):
             first_reply = next(i for i in agent if i > complaint_index)
             replies = _turns(transcript, first_reply, config.apology_window_turns)
             matches = [m for i in replies for m in match_utterance(utts[i], apology)]
+            question = "did the agent apologize for the complaint?"
             outcome, verified = expected_words(transcript, replies, config.apology_phrases, matches, context.verifier,
-                                               config.verification, "did the agent apologize for the complaint?")
+                                               config.verification, question)
+            stretch = range(complaint_index + 1, replies[-1] + 1)
+            outcome, verified = _or_doubtful(outcome, verified, transcript, stretch, apology, config, question)
             if outcome == SAID:
                 apologized_at = first_reply
                 continue
@@ -313,6 +322,17 @@ class StandardPhrasingCheck(Check):
             # The complaint is another utterance than the finding's: no span into the finding's text.
             complaints.append((k, {"cue": hits[0].phrase, "complaint": hits[0].quote}))
         return complaints
+
+
+def _or_doubtful(outcome: str, verified, transcript: Transcript, indices: range, phrases,
+                 config: StandardPhrasingConfig, question: str):
+    """The outcome, or uncertain when on a mono call the words were heard in that stretch from a speaker the
+    role model gave the customer with doubt (verification.said_by_doubtful_speaker)."""
+    if outcome == SAID:
+        return outcome, verified
+    doubt = said_by_doubtful_speaker(transcript, list(indices), lambda u: match_utterance(u, phrases),
+                                     config.verification, question)
+    return (UNCERTAIN, doubt) if doubt is not None else (outcome, verified)
 
 
 def _sub_verdict(occasions: list, missing: list[MissingPiece]) -> str:
