@@ -42,8 +42,9 @@ MIN_UNWRITTEN_S = 0.5  # shorter VAD spans are breaths and clicks as often as wo
 MAX_WRITTEN_SHARE = 0.2  # a span this much covered by written words was heard
 PAD_S = 0.3  # audio kept around a stretch: VAD spans start late and end early by about this much
 JOIN_GAP_S = 0.6  # unwritten spans this close are decoded together (one clip, one encoder pass)
-# Mean token log-probability a second-look segment needs. Measured on corpus dev (19 stretches): readings at
-# -0.79 and above were the words said (a few characters off); those at -0.91 and below were noise or invention.
+# Mean token log-probability a second-look segment needs. Measured on corpus dev (the 19 stretches transcription's
+# VAD found): readings at -0.79 and above were the words said (a few characters off); those at -0.91 and below
+# were noise or invention.
 MIN_LOGPROB = -0.8
 
 
