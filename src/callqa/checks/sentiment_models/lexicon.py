@@ -89,6 +89,7 @@ class Lexicon:
     sarcasm: list[re.Pattern[str]]
     sign_off: list[re.Pattern[str]]
     sign_off_courtesy: frozenset[str]  # the words that count for nothing in a sign-off (plain thanks)
+    closing_questions: list[re.Pattern[str]]  # the agent's 还有其他问题吗: the customer's next words sign off
     question_markers: tuple[str, ...]
     question_positive_factor: float
     negate_positive: float
@@ -160,6 +161,7 @@ class Lexicon:
             sarcasm=[re.compile(p) for p in raw.get("sarcasm", [])],
             sign_off=[re.compile(p) for p in sign_off.get("patterns", [])],
             sign_off_courtesy=frozenset(normalize_text(str(w)) for w in sign_off.get("courtesy", [])),
+            closing_questions=[re.compile(p) for p in sign_off.get("after_agent", [])],
             question_markers=tuple(questions.get("markers", ["吗", "？", "?"])),
             question_positive_factor=float(questions.get("positive_factor", 0.5)),
             negate_positive=float(negation.get("positive_factor", 0.9)),
@@ -188,16 +190,24 @@ class LexiconSentimentModel:
         self.name = f"{LEXICON_MODEL}:{self.lexicon.source}"
 
     def classify(self, texts: Sequence[str], roles: Sequence[str]) -> list[SentimentScore]:
-        return [self.classify_one(t, r) for t, r in zip(texts, roles, strict=True)]
+        """Each utterance of a call, in order: a customer's words right after the agent's closing question
+        (还有其他问题吗？ 谢谢你。) sign off, even when Whisper lost the 没有了 that would say so."""
+        out = []
+        for k, (text, role) in enumerate(zip(texts, roles, strict=True)):
+            answers_closing = (role == "customer" and k > 0 and roles[k - 1] == "agent"
+                               and any(p.search(normalize_text(texts[k - 1])) for p in self.lexicon.closing_questions))
+            out.append(self.classify_one(text, role, signs_off=answers_closing))
+        return out
 
-    def classify_one(self, text: str, role: str = "customer") -> SentimentScore:
+    def classify_one(self, text: str, role: str = "customer", signs_off: bool = False) -> SentimentScore:
+        """``signs_off``: the words answer the agent's closing question, whatever they start with."""
         text = normalize_text(text)
         drivers: list[SentimentDriver] = []
         for clause_start, clause in _clauses(text):
             drivers.extend(self._clause_drivers(clause, clause_start, role))
         if any(d.weight < 0 for d in drivers):
             self._apply_sarcasm(text, drivers)
-        sign_off = self._sign_off_start(text)
+        sign_off = 0 if signs_off else self._sign_off_start(text)
         if sign_off is not None:
             # 没有了，谢谢: the thanks answers 还有其他问题吗, a courtesy rather than satisfaction; and without the
             # comma (没有啦谢谢你) the 没有 answers the question too, it does not negate the thanks.
