@@ -54,7 +54,8 @@ DUPLICATE_CHANNEL_TOLERANCE = 0.01
 PIPELINE_VERSION = 1
 # Post-processing code and data, relative to the package: an edit to any of them makes older
 # transcripts in an output folder stale. Folders count with every .py and .yaml file in them.
-_POSTPROCESSING_SOURCES = ("asr/pipeline.py", "asr/filters.py", "asr/measures.py", "asr/hallucinations.yaml", "asr/roles", "text")
+_POSTPROCESSING_SOURCES = ("asr/pipeline.py", "asr/filters.py", "asr/measures.py", "asr/hallucinations.yaml",
+                           "asr/roles", "text")
 
 
 @lru_cache(maxsize=1)
@@ -139,7 +140,6 @@ def recognize(audio: DecodedAudio, requested_layout: str, backend: AsrBackend, o
 
 def take_second_look(recognition: Recognition, audio: DecodedAudio, backend: AsrBackend, options: AsrOptions) -> None:
     """Decode again the speech each channel's VAD heard and Whisper wrote nothing for (second_look.py)."""
-
     started = time.perf_counter()
     measures = recognition.measures or measure(audio, recognition.layout, options)
     recovered = {}
@@ -184,8 +184,8 @@ def utterances_from(recognition: Recognition, audio: DecodedAudio | None, option
         return PostProcessed([], layout, notes)
     if layout == MONO:  # roles/mono.py splits turns itself, where the voice changes
         assert audio is not None, "mono role assignment needs the audio"
-        return PostProcessed(attach_measures(mono_utterances(cleaned[0], audio.mono(), SAMPLE_RATE), recognition.measures),
-                             layout, notes)
+        utterances = mono_utterances(cleaned[0], audio.mono(), SAMPLE_RATE)
+        return PostProcessed(attach_measures(utterances, recognition.measures), layout, notes)
     doubt = layout_doubt(cleaned, layout)
     if doubt and options.auto_swap:
         layout = swapped(layout)
@@ -193,6 +193,30 @@ def utterances_from(recognition: Recognition, audio: DecodedAudio | None, option
     elif doubt:
         notes.append(doubt)
     return PostProcessed(stereo_utterances(cleaned, layout, recognition.measures), layout, notes)
+
+
+def _complete_cached(recognition: Recognition, call: CallInput, audio: DecodedAudio | None, audio_sha256: str | None,
+                     backend: AsrBackend | None, options: AsrOptions, cache: TranscriptCache | None,
+                     key: str | None) -> DecodedAudio | None:
+    """A recognition cached before measures were kept, or before this second look: add what is missing and keep
+    it. Returns the audio, decoded if that was needed."""
+    changed = False
+    if recognition.measures is None:
+        audio = audio or load_audio(call.path, sha256=audio_sha256)
+        recognition.measures = measure(audio, recognition.layout, options)
+        changed = True
+    if options.second_look and (recognition.recovered is None
+                                or recognition.second_look_version != SECOND_LOOK_VERSION):
+        audio = audio or load_audio(call.path, sha256=audio_sha256)
+        if backend is None:
+            from .backends import load_backend
+
+            backend = load_backend(options)
+        take_second_look(recognition, audio, backend, options)
+        changed = True
+    if changed and key is not None and cache is not None:
+        cache.put(key, recognition)
+    return audio
 
 
 def _speech_by_role(recognition: Recognition, layout: str) -> dict[str, list[list[float]]]:
@@ -244,24 +268,7 @@ def transcribe_call(
         if key is not None:
             cache.put(key, recognition)
     else:
-        # Cached before measures were kept, or before the second look: add what is missing, and keep it.
-        changed = False
-        if recognition.measures is None:
-            audio = audio or load_audio(call.path, sha256=audio_sha256)
-            recognition.measures = measure(audio, recognition.layout, options)
-            changed = True
-        if options.second_look and (recognition.recovered is None
-                                    or recognition.second_look_version != SECOND_LOOK_VERSION):
-            audio = audio or load_audio(call.path, sha256=audio_sha256)
-            if backend is None:
-                from .backends import load_backend
-
-                backend = load_backend(options)
-            take_second_look(recognition, audio, backend, options)
-            changed = True
-        if changed and key is not None:
-            cache.put(key, recognition)
-
+        audio = _complete_cached(recognition, call, audio, audio_sha256, backend, options, cache, key)
     processed = utterances_from(recognition, audio, options)
     return Transcript(
         call_id=call.call_id,
