@@ -25,7 +25,7 @@ import numpy as np
 
 from ..text import content_key
 from .backends.base import SAMPLE_RATE, WINDOW_S, AsrBackend, AsrSegment, AsrWord
-from .measures import CROSSTALK_GAP_DB, ChannelMeasures
+from .measures import CROSSTALK_GAP_DB, ChannelMeasures, measure_channel
 from .options import AsrOptions
 
 __all__ = ["second_look", "sensitive_speech", "unwritten_speech", "SECOND_LOOK_VERSION"]
@@ -50,8 +50,6 @@ MIN_LOGPROB = -0.8
 
 def sensitive_speech(samples: np.ndarray) -> list[tuple[float, float]]:
     """Speech spans by Silero at SENSITIVE_VAD_THRESHOLD (the timing VAD's pads and gaps, measures.py)."""
-    from .measures import measure_channel
-
     return measure_channel(samples, SENSITIVE_VAD_THRESHOLD).speech
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ...text import content_key, normalize_text
 from ..backends.base import AsrSegment
 from ..filters import confidence_from_logprob
-from ..measures import ChannelMeasures, attach_measures
+from ..measures import CROSSTALK_GAP_DB, ChannelMeasures, attach_measures
 from ..transcript import CHANNEL_LAYOUTS, ROLES, Utterance
 from .crosstalk import drop_crosstalk
 from .pauses import TURN_PAUSE_S, split_at_pauses
@@ -30,10 +30,9 @@ _SWAPPED_LAYOUT_MARGIN = 10.0
 _ECHO_MIN_OVERLAP = 0.5  # share of the shorter utterance
 _ECHO_MIN_SIMILARITY = 80.0  # rapidfuzz ratio of their content
 _ECHO_MIN_CHARS = 3  # two short 好的 at once are two people
-# An echo is quieter than its source: a copy this much quieter than the other is the echo, however sure Whisper was
-# of it (on corpus call c016 the agent's words leaked into the customer's channel 26 dB down, and Whisper's surer
+# An echo is quieter than its source (CROSSTALK_GAP_DB): the copy that much quieter is the echo, however sure Whisper
+# was of it (on corpus call c016 the agent's words leaked into the customer's channel 26 dB down, and Whisper's surer
 # copy there took the agent's greeting and hold request away from the agent). Closer levels: the surer copy.
-_ECHO_LEVEL_GAP_DB = 6.0
 
 
 def layout_roles(layout: str) -> tuple[str, ...]:
@@ -68,7 +67,8 @@ def _overlap_share(a: Utterance, b: Utterance) -> float:
 
 def _source_first(a: Utterance, b: Utterance) -> bool:
     """Whether ``a`` rather than ``b`` is the words' source: the louder copy by a clear gap, else the surer."""
-    if a.loudness_db is not None and b.loudness_db is not None and abs(a.loudness_db - b.loudness_db) >= _ECHO_LEVEL_GAP_DB:
+    if a.loudness_db is not None and b.loudness_db is not None \
+            and abs(a.loudness_db - b.loudness_db) >= CROSSTALK_GAP_DB:
         return a.loudness_db > b.loudness_db
     return a.confidence >= b.confidence
 
