@@ -79,3 +79,16 @@ def test_an_id_heard_as_the_roster_is_overturned_only_by_a_clearly_better_rival(
     assert tie.passed is True and tie.extra["status"] == "ok", tie.extra
     beaten = _id_check(heard, "3286", {heard: [-3.0] * 15, rival: [-3.0] * 14 + [3.0]})  # the rival by 6
     assert beaten.passed is False and beaten.extra["status"] == "mismatch" and beaten.extra["heard_id"] == "3586"
+
+
+def test_a_roster_id_longer_than_the_digits_heard_takes_in_the_characters_written_for_the_rest():
+    # 工号一二八五五 heard as 工号128元里: the roster's 12855 in the digits' place alone (12855元里) fits badly, but in
+    # the place of 128元里 it fits better than the heard words.
+    heard = "你好，工号128元里，请问您遇到什么问题了。"
+    scores = {heard: [-3.0] * 15, heard.replace("128元里", "12855"): [-2.8] * 15}
+    result = _id_check(heard, "12855", scores)
+    assert result.passed is True and result.extra["status"] == "ok", result.extra
+    # The place ends at the ID's end: 号 and what follows are never taken in.
+    heard = "我是334号，请问您遇到什么问题了？"
+    result = _id_check(heard, "33477", {heard: [-3.0] * 15, "我是33477，请问您遇到什么问题了？": [-1.0] * 15})
+    assert result.passed is False and result.extra["status"] == "mismatch", result.extra

@@ -12,7 +12,9 @@ must beat its sound-alikes there and cost little against the heard words
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from ..asr.transcript import Transcript
 from ..text import SPOKEN_DIGITS
@@ -51,15 +53,36 @@ def _confusions(digits: str, limit: int) -> list[str]:
     return out[:limit]
 
 
+# What may follow an ID's digits and is not part of them: its measure word, 为您服务, punctuation.
+_ID_END = re.compile(r"[号为\W\s]")
+
+
+def _placements(heard_text: str, stated: StatedId, candidate: str, written: str) -> list[str]:
+    """The heard utterance with ``candidate`` in the stated ID's place. When the candidate is longer than the
+    digits Whisper wrote, its place may also take in the characters Whisper wrote for the digits it could not
+    read (我是三三四季7号 for 三三四七七号; 工号128元里 for 一二八五五): up to one more character for each digit
+    missing, never past the ID's end (号, 为您服务, punctuation)."""
+    start, end = stated.digits_start, stated.digits_end
+    texts = [replace_span(heard_text, start, end, written)]
+    for extra in range(1, len(candidate) - len(stated.digits) + 1):
+        if end + extra > len(heard_text) or _ID_END.match(heard_text[end + extra - 1]):
+            break
+        texts.append(replace_span(heard_text, start, end + extra, written))
+    return texts
+
+
 def verify_stated_id(transcript: Transcript, index: int, heard_text: str, stated: StatedId, expected: str,
                      verifier: Verifier, settings: VerificationSettings) -> IdVerdict:
     """Rescore the utterance with each candidate ID in the stated ID's place."""
     span = heard_text[stated.digits_start : stated.digits_end]
     ids = list(dict.fromkeys([expected, stated.digits, *_confusions(expected, 2), *_confusions(stated.digits, 2)]))
     ids = ids[: settings.max_candidates + 1]
-    texts = [replace_span(heard_text, stated.digits_start, stated.digits_end, _written_like(i, span)) for i in ids]
-    scores = verifier.score_utterance(transcript, index, texts)
-    by_id = dict(zip(ids, scores))
+    placed = [(i, text) for i in ids for text in _placements(heard_text, stated, i, _written_like(i, span))]
+    scores = verifier.score_utterance(transcript, index, [text for _, text in placed])
+    by_id: dict[str, Any] = {}  # each ID's best placement
+    for (i, _), score in zip(placed, scores):
+        if i not in by_id or score.logprob > by_id[i].logprob:
+            by_id[i] = score
     roster = by_id[expected].logprob
     best_other_id = max((i for i in ids if i != expected), key=lambda i: by_id[i].logprob, default=None)
     other = by_id[best_other_id].logprob if best_other_id else float("-inf")
