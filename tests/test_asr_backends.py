@@ -110,12 +110,19 @@ def test_batched_decoding_hears_the_same_call_on_the_original_timeline(asr_backe
     ({"batch_size": 8, "vad": False}, "needs vad"),
     ({"chunk_length": 0}, "chunk_length must be 1-30 seconds"),
     ({"chunk_length": 15, "backend": "openai-whisper"}, "needs the faster-whisper backend"),
+    ({"vad_speech_pad_ms": -1}, "vad_speech_pad_ms must be 0-2000"),
 ])
 def test_batch_size_is_checked_when_the_options_are_built(options, message):
     from callqa.asr.options import AsrOptionsError
 
     with pytest.raises(AsrOptionsError, match=message):
         AsrOptions(**options)
+
+
+def test_the_vad_pad_keys_the_cache_only_when_set_away_from_its_default():
+    """Transcripts cached before vad_speech_pad_ms existed were decoded with faster-whisper's 400 ms."""
+    assert "vad_speech_pad_ms" not in AsrOptions().recognition_fields()
+    assert AsrOptions(vad_speech_pad_ms=800).recognition_fields()["vad_speech_pad_ms"] == 800
 
 
 @pytest.mark.asr

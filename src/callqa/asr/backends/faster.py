@@ -46,7 +46,7 @@ class FasterWhisperBackend:
             beam_size=options.beam_size,
             initial_prompt=options.prompt,
             vad_filter=options.vad,
-            vad_parameters={"threshold": options.vad_threshold},
+            vad_parameters={"threshold": options.vad_threshold, "speech_pad_ms": options.vad_speech_pad_ms},
             no_speech_threshold=options.no_speech_threshold,
             log_prob_threshold=options.log_prob_threshold,
             compression_ratio_threshold=options.compression_ratio_threshold,

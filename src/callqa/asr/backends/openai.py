@@ -71,7 +71,7 @@ class OpenAIWhisperBackend:
             from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
 
             speech_chunks = get_speech_timestamps(
-                audio, VadOptions(threshold=options.vad_threshold), sampling_rate=SAMPLE_RATE
+                audio, VadOptions(threshold=options.vad_threshold, speech_pad_ms=options.vad_speech_pad_ms), sampling_rate=SAMPLE_RATE
             )
             if not speech_chunks:
                 return []
