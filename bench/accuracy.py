@@ -14,7 +14,8 @@ Prints per split (dev | test):
 - the employee ID heard exactly (heard_id = the ID said), the customer
   sentiment 3-class accuracy, per-role CER;
 - customer words charged to the agent: findings that take points and quote
-  words whose time lies in a customer utterance of the truth (must be 0);
+  words whose time lies in a customer utterance of the truth, unless an agent
+  utterance overlapping them says those words (overtalk; must be 0);
 - a naive reference row on the same transcripts: raw Whisper text with exact
   substring rules, so the gain of callqa's rules is visible.
 
@@ -196,6 +197,18 @@ def _cer(figures: SplitFigures, call: dict, truth: dict) -> None:
         figures.cer_chars[role] += len(ref)
 
 
+def _spoken_by_agent(truth: dict, quote: str, start: float, end: float) -> bool:
+    """An agent utterance of the truth that overlaps the finding (±0.5 s) says the quoted words.
+
+    During overtalk Whisper's times can lean into the customer's turn (不行 cut in over 那我能直接退掉吗 is
+    written 0.1 s early): the words are still the agent's, so they are not charged to the customer."""
+    words = _plain(quote)
+    return any(
+        u["role"] == "agent" and u["end"] > start - 0.5 and u["start"] < end + 0.5 and words in _plain(u["text"])
+        for u in truth["utterances"]
+    )
+
+
 def _speaker_at(truth: dict, start: float, end: float) -> str | None:
     best, role = 0.0, None
     for u in truth["utterances"]:
@@ -206,11 +219,15 @@ def _speaker_at(truth: dict, start: float, end: float) -> str | None:
 
 
 def _charged(call: dict, truth: dict) -> int:
-    """Findings that take points for words said in a customer utterance of the truth."""
+    """Findings that take points for words said in a customer utterance of the truth (and by no agent then)."""
     count = 0
     for check in call["checks"].values():
         for f in check.get("findings", []):
-            if f.get("deduction", 0) > 0 and f.get("quote") and _speaker_at(truth, f["start"], f["end"]) == "customer":
+            if not (f.get("deduction", 0) > 0 and f.get("quote")):
+                continue
+            if _speaker_at(truth, f["start"], f["end"]) == "customer" and not _spoken_by_agent(
+                truth, f["quote"], f["start"], f["end"]
+            ):
                 count += 1
     return count
 
