@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ...asr.transcript import Transcript
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from ..matching import PhraseCheckConfig, compile_phrases, match_utterance, utterance_finding
 from ..verification import SAID, UNCERTAIN, expected_words
+
+
+# First words shaped like a greeting, one or two syllables then 好 (也好, 大家好), are how Whisper base writes a
+# 您好 it misheard: the audio can't overturn its own reading (the heard text beat 您好 in their place by 14-28
+# nats on the corpus dev split, as much as a greeting never said), so they need listening, not a deduction. No
+# rude opening in the corpus (喂，说吧 / 工号…，讲 / 请问您是…) has that shape.
+_GREETING_SHAPED = re.compile(r"^\W*\w{1,2}好(?:\W|$)")
 
 
 @dataclass
@@ -76,6 +84,10 @@ class GreetingCheck(Check):
             config.matching,
             extra,
         )
+        reason = verified.reason if verified else None
+        if outcome != UNCERTAIN and (shaped := _GREETING_SHAPED.match(opening[0][1].text)):
+            outcome = UNCERTAIN
+            reason = f"{shaped.group(0).strip('，,。 ')} is shaped like a greeting Whisper misheard (您好?)"
         if outcome == UNCERTAIN:
-            return CheckResult.needs_listening(self.id, verified.reason or "the opening can't be read", [finding])
+            return CheckResult.needs_listening(self.id, reason or "the opening can't be read", [finding])
         return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
