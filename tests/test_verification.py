@@ -92,3 +92,12 @@ def test_a_roster_id_longer_than_the_digits_heard_takes_in_the_characters_writte
     heard = "我是334号，请问您遇到什么问题了？"
     result = _id_check(heard, "33477", {heard: [-3.0] * 15, "我是33477，请问您遇到什么问题了？": [-1.0] * 15})
     assert result.passed is False and result.extra["status"] == "mismatch", result.extra
+
+
+def test_a_phrase_is_put_in_place_of_as_many_syllables_as_it_has_when_that_is_as_close():
+    """Whisper mishears syllables more often than it drops them: 伤等 is 稍等 misheard, and the candidate that
+    replaces it is the one the audio should judge (not 伤稍等, with the misheard syllable kept)."""
+    from callqa.checks.verification import phrase_candidates
+
+    assert phrase_candidates("准伤等，我帮您看一下。", ["稍等"], "in place", 3) == ["准稍等，我帮您看一下。"]
+    assert "不好意思，让您久等了。" in phrase_candidates("不好意思，向您求等了。", ["[让您|让你]久等了"], "in place", 3)

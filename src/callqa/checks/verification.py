@@ -116,12 +116,15 @@ def _best_span(heard: str, variant: str) -> tuple[int, int, float] | None:
     n, hay = len(target.blurred), prep.blurred
     if not n or not hay:
         return None
-    best = None
+    best, best_key = None, None
     for length in range(max(1, n - 2), n + 3):
         for i in range(0, max(1, len(hay) - length + 1)):
             d = Levenshtein.distance(target.blurred, hay[i : i + length]) / n
-            if best is None or d < best[2]:
-                best = (i, i + length, d)
+            # Equally close, the span as long as the phrase wins: Whisper mishears syllables more often than it
+            # drops them (准伤等 is 请稍等 with 伤 for 稍, not 稍 missing before 等).
+            key = (d, abs(length - n))
+            if best_key is None or key < best_key:
+                best, best_key = (i, i + length, d), key
     if best is None or best[2] > 0.6:
         return None
     a, b = prep.span(best[0], min(best[1], len(prep.positions)))
