@@ -25,6 +25,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
             "查一下",
             "(我|帮您|给您|为您|这边)(看|核实|核查|确认|查询|查看)一下",
             "(正在|帮您|为您|给您|我)查询",
+            "(帮您|为您|给您)(查看|核实|核查|确认)",  # 我马上帮您查看: announced without 一下
             "(帮您|为您|给您|我)登记",
             "核实一下",
             "(我|帮您|给您|为您|这边)(看看|查查)",
@@ -32,7 +33,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
         metadata={"phrases": True, "optional": True},
     )
     ask_phrases: list[str] = field(
-        default_factory=lambda: ["稍等", "稍候", "请[您]耐心等待", "请(不要|别)挂机", "等我一下"],
+        default_factory=lambda: ["稍等", "稍候", "请[您]耐心等待", "[请](不要|别)挂机", "等我一下"],
         metadata={"phrases": True},
     )
     thanks_phrases: list[str] = field(
