@@ -281,6 +281,10 @@ def test_mono_one_voice_takes_its_role_from_the_words():
     audio, segments = synth_call(turns, {"agent": HIGH})
     out = mono_utterances(segments, audio, SR)
     assert {u.role for u in out} == {"agent"}
+    # Only words with service phrasing of their own are trusted as the agent's: the voice says nothing here.
+    confident = [u.raw_text for u in out if u.role_confidence >= 0.8]
+    assert "好的。" not in confident and "喂？" not in confident
+    assert any("欢迎致电" in t for t in confident)
 
 
 def test_mono_splits_a_segment_that_spans_a_voice_change():
