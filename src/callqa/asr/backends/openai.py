@@ -70,9 +70,8 @@ class OpenAIWhisperBackend:
         if options.vad:
             from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
 
-            speech_chunks = get_speech_timestamps(
-                audio, VadOptions(threshold=options.vad_threshold, speech_pad_ms=options.vad_speech_pad_ms), sampling_rate=SAMPLE_RATE
-            )
+            vad = VadOptions(threshold=options.vad_threshold, speech_pad_ms=options.vad_speech_pad_ms)
+            speech_chunks = get_speech_timestamps(audio, vad, sampling_rate=SAMPLE_RATE)
             if not speech_chunks:
                 return []
             audio = np.concatenate(collect_chunks(audio, speech_chunks, sampling_rate=SAMPLE_RATE)[0])
