@@ -90,3 +90,78 @@ def test_without_ray_installed_the_ray_engine_exits_3_with_the_install_hint(tmp_
                       prelude="sys.modules['ray'] = None\n")
     assert result.returncode == 3, result.stdout + result.stderr
     assert "error: --engine ray needs Ray, which is not installed here: pip install 'callqa[ray]'" in result.stderr
+
+
+# --- the local engine's workers ----------------------------------------------------------------------------------
+
+
+def _tone_calls(folder: Path, n: int) -> list:
+    import numpy as np
+    from conftest import write_audio
+
+    from callqa.audio.inputs import read_inputs
+
+    folder.mkdir()
+    for i in range(n):
+        t = np.arange(int(8000 * (4.0 + i * 0.1))) / 8000  # distinct lengths: distinct audio
+        write_audio(folder / f"c{i}.wav", (0.3 * np.sin(2 * np.pi * 440 * t))[None, :], 8000)
+    return read_inputs(folder)
+
+
+def test_the_local_engines_workers_check_and_verify_their_own_calls(tmp_path, monkeypatch):
+    """Each worker verifies the calls it transcribed, with its own model: the driver never asks the audio."""
+    from worker_backends import VerifyingBackend
+
+    monkeypatch.setenv("CALLQA_CACHE_DIR", str(tmp_path / "cache"))  # no verification answers from earlier runs
+    from callqa.asr.options import AsrOptions
+    from callqa.engines import BatchSpec, ScoringSpec, engine_for
+    from callqa.scoring.scorecard import load_scorecard
+
+    asked = tmp_path / "asked"
+    asked.mkdir()
+    calls = _tone_calls(tmp_path / "calls", 4)
+    spec = BatchSpec(calls, AsrOptions.build(), tmp_path / "out", use_cache=False, progress=False,
+                     scoring=ScoringSpec(load_scorecard(None), None), backend=VerifyingBackend(asked),
+                     cache_dir=tmp_path / "cache")
+    run = engine_for(EngineOptions.build("local", workers=2)).run(spec)
+
+    assert [s.call_id for s in run.scores] == [c.call_id for c in calls]
+    assert all(s.error is None for s in run.scores)
+    pids = {p.name.removeprefix("verify-") for p in asked.iterdir()}
+    assert pids and str(os.getpid()) not in pids  # asked by the workers, not here
+    assert run.verification.calls == 4 and run.verification.encoded_windows >= 4
+
+
+def test_default_workers_one_per_core_as_memory_allows(monkeypatch):
+    from callqa.engines import local
+
+    gib = 2**30
+    assert local._available_memory() > 0  # this machine's, read for real (/proc/meminfo)
+    available = {"bytes": 20 * gib}
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(local, "_available_memory", lambda: available["bytes"])
+    assert local.default_workers() == 4
+    available["bytes"] = 3 * gib  # room for two models
+    assert local.default_workers() == 2
+    available["bytes"] = gib
+    assert local.default_workers() == 1
+    available["bytes"] = None  # not known: the cores decide
+    assert local.default_workers() == 4
+    assert local.default_workers(backend=object()) == 1  # a backend made here lives in this process
+
+
+def test_a_lazily_loaded_worker_backend_passes_the_window_padding_on():
+    """Verification asks for unpadded (fitted) windows: the worker's lazy backend must pass that on."""
+    from callqa.asr.batch import _LazyBackend
+    from callqa.asr.options import AsrOptions
+
+    seen = []
+
+    class Loaded:
+        def encode(self, window, pad=True):
+            seen.append(pad)
+
+    lazy = _LazyBackend(AsrOptions.build(), None)
+    lazy._loaded = Loaded()
+    lazy.encode([0.0], pad=False)
+    assert seen == [False]

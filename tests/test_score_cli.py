@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from callqa.asr.batch import BatchResults
 from callqa.asr.transcript import TranscriptionResult
 from callqa.cli import app
 from callqa.reports.db import open_db, record_decision
@@ -26,20 +27,22 @@ runner = CliRunner()
 
 @pytest.fixture
 def fake_asr(monkeypatch):
-    """transcribe_batch as a test double: the transcripts below, an error for any other call."""
+    """run_batch as a test double: the transcripts below, an error for any other call; ``then`` (the checks)
+    done on each call as a worker does."""
     transcripts = {"good": GOOD_CALL, "bad": BAD_CALL}
     seen = []
 
-    def transcribe_batch(calls, options, out_dir, workers=1, use_cache=True, progress=True, **kwargs):
+    def run_batch(calls, options, out_dir, workers=1, use_cache=True, progress=True, *, then=None, **kwargs):
         seen.append([c.call_id for c in calls])
-        return [
+        results = [
             TranscriptionResult(c, transcript(c.call_id, transcripts[c.call_id], agent_id=c.agent_id))
             if c.call_id in transcripts
             else TranscriptionResult(c, None, "AudioDecodeError: not an audio file")
             for c in calls
         ]
+        return BatchResults(results, [then(r, None) if then else None for r in results])
 
-    monkeypatch.setattr("callqa.asr.batch.transcribe_batch", transcribe_batch)
+    monkeypatch.setattr("callqa.asr.batch.run_batch", run_batch)
     return seen
 
 

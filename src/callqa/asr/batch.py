@@ -8,7 +8,10 @@ that record).
 ``workers > 1`` runs calls in that many processes (spawned, so no state is
 shared with the parent; a script calling this needs the usual
 ``if __name__ == "__main__":`` guard); each loads the model once, on its
-first cache miss.
+first cache miss, and gets an equal share of the cores. ``then`` (run_batch)
+is more work each worker does on a call right after transcribing it, with its
+own loaded model: the engines' checks and verification, so a batch is checked
+in parallel and each worker holds one model.
 A worker that dies (a crash, the OOM killer) fails only the call it was on:
 the calls in flight are retried one at a time, and a call that kills a worker
 twice gets an error file.
@@ -25,7 +28,8 @@ from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
 
 from ..audio.decode import AudioDecodeError, file_sha256
 from ..errors import UnavailableError
@@ -36,10 +40,11 @@ from .models import ModelRef
 from .options import AsrOptions
 from .pipeline import model_for, transcribe_call
 from .progress import BatchProgress
-from .transcript import CallInput, TranscriptionResult
+from .transcript import CallInput, Transcript, TranscriptionResult
 
-__all__ = ["transcribe_batch", "BackendUnavailableError", "OutputBusyError", "TRANSCRIPTS_DIR", "INDEX_FILE",
-           "WORKER_CRASHED", "CallWorker", "resume_jobs", "interrupted_message"]
+__all__ = ["transcribe_batch", "run_batch", "BatchResults", "AfterTranscription", "BackendUnavailableError",
+           "OutputBusyError", "TRANSCRIPTS_DIR", "INDEX_FILE", "WORKER_CRASHED", "CallWorker", "resume_jobs",
+           "interrupted_message"]
 
 log = logging.getLogger(__name__)
 
@@ -76,23 +81,47 @@ class _LazyBackend:
     def transcribe(self, audio, options: AsrOptions):
         return self.ensure_loaded(options).transcribe(audio, options)
 
-    def encode(self, window):
+    def encode(self, window, pad: bool = True):
         # Verification of a call whose transcript came from the cache is this worker's first use of the model.
-        return self.ensure_loaded(self.options).encode(window)
+        return self.ensure_loaded(self.options).encode(window, pad=pad)
 
     def score_texts(self, encoded, prefix: str, candidates: list[str], options: AsrOptions):
         return self.ensure_loaded(options).score_texts(encoded, prefix, candidates, options)
 
 
+class AfterTranscription(Protocol):
+    """More work on a transcribed call, done in the worker process that transcribed it, with that worker's
+    backend (loaded at most once per process). Picklable; what it returns is sent back with the call.
+    An exception leaves the call's transcript recorded and the work undone (``CallOutcome.then`` None)."""
+
+    def __call__(self, result: TranscriptionResult, backend: AsrBackend) -> Any: ...
+
+
 class CallWorker:
     """Transcribes one call at a time in one process, loading the model once; every engine's worker."""
 
-    def __init__(self, options: AsrOptions, model: ModelRef, cache_dir: Path | None, backend: AsrBackend | None):
+    def __init__(self, options: AsrOptions, model: ModelRef, cache_dir: Path | None, backend: AsrBackend | None,
+                 then: AfterTranscription | None = None):
         self.options = options
         self.cache = TranscriptCache(cache_dir) if cache_dir is not None else None
         self.backend = backend if backend is not None else _LazyBackend(options, model)
+        self.then = then
 
-    def run(self, job: CallJob) -> CallOutcome:
+    def run(self, job: CallJob, earlier: Transcript | None = None) -> CallOutcome:
+        """The call transcribed (or ``earlier``, a resumed call's transcript), then ``then`` done on it."""
+        outcome = CallOutcome(earlier) if earlier is not None else self._transcribe(job)
+        if self.then is not None:
+            try:
+                outcome.then = self.then(TranscriptionResult(job.call, outcome.transcript, outcome.message),
+                                         self.backend)
+            except BackendUnavailableError:
+                raise
+            except Exception:  # the caller does it again where it can report it; the transcript is kept
+                log.warning("call %s: the work after transcription failed in the worker", job.call.call_id,
+                            exc_info=True)
+        return outcome
+
+    def _transcribe(self, job: CallJob) -> CallOutcome:
         try:
             transcript = transcribe_call(job.call, self.options, self.backend, self.cache, audio_sha256=job.audio_sha256)
         except BackendUnavailableError:
@@ -108,11 +137,12 @@ class CallWorker:
 _worker: CallWorker | None = None  # one per worker process, made by the pool's initializer
 
 
-def _init_worker(options: AsrOptions, model: ModelRef, cache_dir: Path | None, backend: AsrBackend | None) -> None:
+def _init_worker(options: AsrOptions, model: ModelRef, cache_dir: Path | None, backend: AsrBackend | None,
+                 then: AfterTranscription | None) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
-    _worker = CallWorker(options, model, cache_dir, backend)
+    _worker = CallWorker(options, model, cache_dir, backend, then)
 
 
 # How often a worker checks that the batch that started it is still there (where prctl is not available).
@@ -173,29 +203,53 @@ def transcribe_batch(
     model can't load (no call could succeed), OutputBusyError when another
     batch holds ``out_dir``.
     """
+    return run_batch(calls, options, out_dir, workers, use_cache, progress, backend=backend,
+                     cache_dir=cache_dir).results
+
+
+@dataclass
+class BatchResults:
+    results: list[TranscriptionResult]  # input order, failures included
+    then: list[Any]  # per call, what ``then`` gave; None for a call resumed from an earlier run, or where it failed
+
+
+def run_batch(
+    calls: list[CallInput],
+    options: AsrOptions | dict | None,
+    out_dir: Path,
+    workers: int = 1,
+    use_cache: bool = True,
+    progress: bool = True,
+    *,
+    backend: AsrBackend | None = None,
+    cache_dir: Path | None = None,
+    then: AfterTranscription | None = None,
+    label: str = "transcribing",
+) -> BatchResults:
+    """transcribe_batch, with ``then`` done on each newly transcribed call by the worker that transcribed it."""
     options = AsrOptions.build(options)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    if workers > 1 and options.cpu_threads == 0:
-        # Share the cores instead of each worker's backend starting one thread per core.
-        options = AsrOptions.build(options, cpu_threads=max(1, (os.cpu_count() or 1) // workers))
     model = model_for(options, backend)
     output = BatchOutput(out_dir, model, options)
     cache = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
     results: list[TranscriptionResult | None] = [None] * len(calls)
-    bar = BatchProgress(len(calls), progress)
+    after: list[Any] = [None] * len(calls)
+    bar = BatchProgress(len(calls), progress, label)
 
     def finish(job: CallJob, outcome: CallOutcome) -> None:
         results[job.index] = output.record(job, outcome)
+        after[job.index] = outcome.then
         bar.done(results[job.index])
 
     with bar.bar:
         try:
             todo = resume_jobs(calls, output, results, bar)
-            if todo and workers > 1:
-                _Pool(min(workers, len(todo)), (options, model, cache, backend), finish).run(todo)
+            processes = min(workers, len(todo))
+            if processes > 1:
+                _Pool(processes, (_threads_shared(options, processes), model, cache, backend, then), finish).run(todo)
             elif todo:
-                worker = CallWorker(options, model, cache, backend)
+                worker = CallWorker(options, model, cache, backend, then)
                 for job in todo:
                     finish(job, worker.run(job))
         except KeyboardInterrupt:
@@ -203,7 +257,16 @@ def transcribe_batch(
             raise
         finally:
             output.close()
-    return [r for r in results if r is not None]
+    kept = [i for i, r in enumerate(results) if r is not None]
+    return BatchResults([results[i] for i in kept], [after[i] for i in kept])
+
+
+def _threads_shared(options: AsrOptions, processes: int) -> AsrOptions:
+    """Each of ``processes`` workers gets its share of the cores, instead of every backend starting a thread per
+    core; an explicit ``cpu_threads`` is kept (threads only change speed, never the transcript)."""
+    if options.cpu_threads:
+        return options
+    return AsrOptions.build(options, cpu_threads=max(1, (os.cpu_count() or 1) // processes))
 
 
 def interrupted_message(done: int, total: int, folder: Path) -> str:

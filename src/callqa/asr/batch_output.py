@@ -27,6 +27,7 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from ..errors import UnavailableError
 from ..files import atomic_write
@@ -67,6 +68,7 @@ class CallOutcome:
     transcript: Transcript | None
     error_type: str | None = None
     message: str | None = None
+    then: Any = None  # what the worker's AfterTranscription gave (asr/batch.py); not part of the record
 
 
 class OutputBusyError(UnavailableError):

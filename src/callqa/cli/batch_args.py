@@ -24,7 +24,8 @@ ENGINE_HELP = ("Where the calls run: local (this machine's processes, the defaul
 ADDRESS_HELP = ("--engine ray: the cluster to join: auto (the one `ray start` made on this machine), HOST:PORT or "
                 "ray://HOST:PORT; without it a Ray instance starts on this machine. The audio and $CALLQA_CACHE_DIR "
                 "must be on a path every node sees (docs/scale.md).")
-WORKERS_HELP = ("Parallel transcription processes (each loads the model); with --engine ray and no --address, the "
+WORKERS_HELP = ("Calls transcribed and checked at once, each in its own process with the model loaded (default: one "
+                "per core, as many as free memory holds at 1.5 GB each); with --engine ray and no --address, the "
                 "CPUs the local Ray may use (default: all).")
 
 agent_option = typer.Option(None, "--agent", metavar="ID", help=AGENT_HELP)

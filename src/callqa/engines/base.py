@@ -24,7 +24,7 @@ _ADDRESS = re.compile(r"auto|(ray://)?[A-Za-z0-9._\-\[\]:]+:\d{1,5}")
 class EngineOptions:
     name: str = "local"
     address: str | None = None  # ray only; None starts a Ray instance on this machine
-    # local: processes (default 1); ray without an address: the CPUs the local Ray may use (default all)
+    # local: processes (default: one per core, as memory allows); ray without an address: the local Ray's CPUs
     workers: int | None = None
 
     @classmethod

@@ -18,10 +18,11 @@ from ..asr.batch_output import CallJob, CallOutcome
 from ..asr.cache import default_cache_dir
 from ..asr.models import ModelRef
 from ..asr.options import AsrOptions
-from ..asr.transcript import Transcript, TranscriptionResult
+from ..asr.transcript import Transcript
 from ..scoring.roster import Roster
-from ..scoring.score import CallScore, score_batch
+from ..scoring.score import CallScore
 from .base import VerificationCost
+from .call_checks import CheckInWorker
 
 __all__ = ["WorkerSpec", "CallDone", "run_call"]
 
@@ -52,14 +53,9 @@ class CallDone:
 class _State:
     def __init__(self, spec: WorkerSpec) -> None:
         cache = (spec.cache_dir or default_cache_dir()) if spec.use_cache else None
-        self.worker = CallWorker(spec.asr, spec.model, cache, spec.backend)
-        self.rescorers = None
-        if spec.card is not None and spec.card.verification.enabled:
-            from ..scoring.verifiers import RescorerFactory
-
-            # The transcribing backend, so verification shares the one model this process loads.
-            self.rescorers = RescorerFactory(spec.asr, backend=self.worker.backend,
-                                             fitted_windows=spec.card.verification.fitted_windows)
+        # The checks verify with the transcribing backend: one model per worker process.
+        checks = CheckInWorker(spec.card, spec.roster, spec.asr) if spec.card is not None else None
+        self.worker = CallWorker(spec.asr, spec.model, cache, spec.backend, checks)
 
 
 _state: tuple[str, _State] | None = None
@@ -76,13 +72,10 @@ def run_call(spec: WorkerSpec, job: CallJob, earlier: Transcript | None) -> Call
     """One call: transcribed (unless ``earlier``, a resumed call's transcript, is given), then scored."""
     state = _state_for(spec)
     try:
-        outcome = CallOutcome(earlier) if earlier is not None else state.worker.run(job)
+        outcome = state.worker.run(job, earlier)
     except BackendUnavailableError as e:
         return CallDone(CallOutcome(None, type(e).__name__, str(e)), worker_pid=os.getpid(), fatal=str(e))
-    if spec.card is None:
+    checked, outcome.then = outcome.then, None  # sent back once, as CallDone's fields
+    if checked is None:  # transcribing only, or the checks failed here: the driver scores the call
         return CallDone(outcome, worker_pid=os.getpid())
-    result = TranscriptionResult(job.call, outcome.transcript, outcome.message)
-    before = VerificationCost.of(state.rescorers) if state.rescorers is not None else VerificationCost()
-    [score] = score_batch([result], spec.card, spec.roster, state.rescorers)
-    after = VerificationCost.of(state.rescorers) if state.rescorers is not None else VerificationCost()
-    return CallDone(outcome, score, after - before, os.getpid())
+    return CallDone(outcome, checked.score, checked.verification, os.getpid())
