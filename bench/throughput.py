@@ -23,8 +23,10 @@ compete for the cores):
 Printed: wall and CPU seconds, CPU seconds per audio second (the cost: on a
 busy machine CPU time is the honest figure), wall real-time factor, peak RSS,
 calls per core-hour, and each engine's CPU ratio to callqa. ``--scaling``
-adds calls per hour through ``transcribe_batch`` with 1 and 2 workers
-(transcription only; each worker gets cores / workers threads).
+adds the whole job as `callqa score` runs it (the local engine: each call
+transcribed, checked and verified in one worker process) with 1 and 2
+workers; each worker gets cores / workers threads, and 2 workers is the
+default on 2 cores.
 """
 
 from __future__ import annotations
@@ -221,18 +223,26 @@ def run_openai_whisper(calls: list, threads: int) -> dict:
 
 
 def run_scaling(calls: list, workers: int, asr: dict) -> dict:
-    """Calls per hour through the batch runner (no transcript cache), ``workers`` processes."""
-    from callqa.asr.batch import transcribe_batch
+    """Calls per hour through `callqa score`'s local engine with ``workers`` processes: transcription, checks and
+    verification, each call in one worker; no caches (a scratch $CALLQA_CACHE_DIR for the verification answers)."""
+    from callqa.asr.options import AsrOptions
+    from callqa.engines import BatchSpec, EngineOptions, ScoringSpec, engine_for
+    from callqa.scoring.roster import load_roster
+    from callqa.scoring.scorecard import load_scorecard
 
-    out = Path(tempfile.mkdtemp(prefix="callqa-scaling-"))
+    scratch = Path(tempfile.mkdtemp(prefix="callqa-scaling-"))
+    os.environ["CALLQA_CACHE_DIR"] = str(scratch / "cache")  # the workers inherit it
+    spec = BatchSpec(calls, AsrOptions.build(asr), scratch / "out", use_cache=False, progress=False,
+                     scoring=ScoringSpec(load_scorecard(None), load_roster(_roster_for(calls))))
     wall = time.perf_counter()
-    results = transcribe_batch(calls, asr, out, workers=workers, use_cache=False, progress=False)
+    run = engine_for(EngineOptions.build("local", workers=workers)).run(spec)
     wall = time.perf_counter() - wall
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     own = resource.getrusage(resource.RUSAGE_SELF)
     cpu = children.ru_utime + children.ru_stime + own.ru_utime + own.ru_stime
-    audio_s = sum(r.transcript.duration_s for r in results if r.transcript)
-    return {"audio_s": audio_s, "cpu_s": cpu, "wall_s": wall, "calls": len(results)}
+    audio_s = sum(r.transcript.duration_s for r in run.results if r.transcript)
+    return {"audio_s": audio_s, "cpu_s": cpu, "wall_s": wall, "calls": len(run.results),
+            "verified_calls": run.verification.calls}
 
 
 def child_main(args: argparse.Namespace) -> None:
@@ -328,7 +338,7 @@ def main() -> int:
     parser.add_argument("--skip", action="append", default=[], choices=ENGINES)
     parser.add_argument("--variant", action="append", default=[], metavar="OPTION=VALUE[,...]",
                         help="also time callqa with these ASR options, e.g. beam_size=1")
-    parser.add_argument("--scaling", action="store_true", help="also calls per hour with 1 and 2 workers")
+    parser.add_argument("--scaling", action="store_true", help="also `callqa score` with 1 and 2 workers")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
