@@ -101,3 +101,30 @@ def test_a_phrase_is_put_in_place_of_as_many_syllables_as_it_has_when_that_is_as
 
     assert phrase_candidates("准伤等，我帮您看一下。", ["稍等"], "in place", 3) == ["准稍等，我帮您看一下。"]
     assert "不好意思，让您久等了。" in phrase_candidates("不好意思，向您求等了。", ["[让您|让你]久等了"], "in place", 3)
+
+
+class SlotAudio:
+    """The opening heard as 资料爱衣 (no ID written): the roster's 四六二一 in that place costs 1 nat a digit, and
+    the IDs a line confuses it with cost ``lag`` nats more."""
+
+    def __init__(self, heard: str, lag: float) -> None:
+        self.heard, self.lag = heard, lag
+
+    def score_utterance(self, transcript, index, candidates):
+        def fit(text: str) -> float:
+            if text == self.heard:
+                return -20.0
+            return -24.0 - (0.0 if "四六二一" in text or "4621" in text else self.lag)
+
+        return [TextScore(t, fit(t), [fit(t)]) for t in candidates]
+
+
+def test_an_id_written_as_other_words_is_the_roster_s_when_it_leads_its_sound_alikes_by_the_slot_margin():
+    from callqa.checks.id_verification import verify_missing_id
+
+    heard = "您好，我是资料爱衣号客服，请问有什么可以帮您。"
+    settings = VerificationSettings()
+    ahead = verify_missing_id(_transcript(heard), [0], "4621", SlotAudio(heard, 1.5), settings)
+    assert ahead.status == "ok" and ahead.heard_id == "4621", ahead.verification.to_dict()
+    level = verify_missing_id(_transcript(heard), [0], "4621", SlotAudio(heard, 0.5), settings)
+    assert level.status == "uncertain" and "listen" in level.verification.reason

@@ -24,6 +24,11 @@ class VerificationSettings:
     # An ID Whisper did not write (资料爱衣 for 四六二一): what the roster's ID may cost, per digit, against the
     # heard words in its place and still count as said (twice as much: not said).
     id_slot_cost: float = 2.5
+    # ... and by how much it must beat the IDs a line confuses it with, put in the same place. Less than id_margin:
+    # an agent states their own ID far more often than one a sound-alike digit off it, so a smaller lead decides.
+    # On the corpus dev split the roster's ID led them by 1.0-1.6 on 5 IDs said right (left to listening at 2.0);
+    # the IDs said wrong that cost as little led by -10.6 or less.
+    id_slot_margin: float = 1.0
     # Mean log-probability per token of the best reading: below it, the words are unreadable.
     unintelligible_below: float = field(default=-1.5, metadata={"signed": True})
     speaker_doubt_below: float = 0.8  # mono: evidence on an utterance whose role confidence is lower needs listening

@@ -111,7 +111,7 @@ def verify_missing_id(transcript: Transcript, indices: list[int], expected: str,
     Whisper's own words are its best guess, so any other text in their place scores lower; what tells an
     ID said and misheard from none said is which ID fits that place. The roster's ID, put where the heard
     words most resemble an ID statement, must beat the IDs a line confuses it with, in the same place, by
-    ``id_margin``, and cost at most ``id_slot_cost`` nats a digit against the heard words; a cost of more
+    ``id_slot_margin``, and cost at most ``id_slot_cost`` nats a digit against the heard words; a cost of more
     than twice that, or nothing resembling an ID statement, is ``missing``; anything else needs listening.
     """
     best: Verification | None = None
@@ -152,7 +152,7 @@ def _ask_slot(transcript: Transcript, index: int, expected: str, verifier: Verif
                           [(s.text, s.logprob) for s in scores[1:]] + ([(rival.text, rival.logprob)] if rival else []),
                           margin=top.logprob - heard_score.logprob)
     gap = top.logprob - rival.logprob if rival is not None else float("inf")
-    if gap >= settings.id_margin and cost <= settings.id_slot_cost:
+    if gap >= settings.id_slot_margin and cost <= settings.id_slot_cost:
         record.outcome = SAID
     elif cost > 2 * settings.id_slot_cost:
         record.outcome = NOT_SAID
