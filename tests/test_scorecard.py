@@ -162,3 +162,13 @@ def test_scorecard_checks_lists_every_registered_check_with_its_description():
 def test_optional_phrase_lists_may_be_empty(tmp_path):
     card = load_scorecard(write(tmp_path, "[checks.banned_phrases]\nexceptions = []\nquestion_exceptions = []\n"))
     assert card.checks["banned_phrases"].exceptions == []
+
+
+def test_the_hold_request_is_written_once_and_silence_follows_it(tmp_path):
+    default = load_scorecard(None)
+    assert default.checks["silence"].hold_phrases == default.checks["standard_phrasing"].ask_phrases
+    card = load_scorecard(write(tmp_path, '[checks.standard_phrasing]\nask_phrases = ["请稍候片刻"]\n'))
+    assert card.checks["silence"].hold_phrases == ["请稍候片刻"]  # one edit changes both checks
+    own = load_scorecard(write(tmp_path, '[checks.silence]\nhold_phrases = ["请别挂断"]\n'))
+    assert own.checks["silence"].hold_phrases == ["请别挂断"]
+    assert own.checks["standard_phrasing"].ask_phrases == default.checks["standard_phrasing"].ask_phrases

@@ -142,6 +142,7 @@ def parse_scorecard(
         if check_id not in sections:
             configs[check_id] = cls.config_class()
 
+    _fill_same_as(configs, errors)
     if errors:
         raise ScorecardError(errors, source)
     for config in configs.values():
@@ -198,6 +199,22 @@ def _coerce(value: Any, typ: Any) -> tuple[bool, Any]:
     if typ == list[str]:
         return isinstance(value, list) and all(isinstance(v, str) for v in value), value
     return False, value
+
+
+def _fill_same_as(configs: dict[str, CheckConfig], errors: list[str]) -> None:
+    """A key left empty whose field says ``same_as = "check.key"`` takes that key's value: one fact, one place
+    (silence.hold_phrases is standard_phrasing.ask_phrases unless a scorecard gives it a list of its own)."""
+    for check_id, config in configs.items():
+        for field_ in dataclasses.fields(config):
+            target = field_.metadata.get("same_as")
+            if not target or getattr(config, field_.name):
+                continue
+            other_id, _, key = target.partition(".")
+            other = configs.get(other_id)
+            if other is None or not hasattr(other, key):
+                errors.append(f"checks.{check_id}.{field_.name}: follows {target}, which does not exist")
+                continue
+            setattr(config, field_.name, list(getattr(other, key)))
 
 
 def _build(cls: type, section: dict[str, Any], where: str, errors: list[str]) -> Any:

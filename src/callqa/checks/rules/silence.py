@@ -17,9 +17,11 @@ class SilenceConfig(PhraseCheckConfig):
     critical: bool = False
     min_silence_s: float = 5.0  # a silence this long with nobody speaking is dead air
     hold_max_s: float = 60.0  # a hold the agent announced excuses silence up to this long
-    # The hold request that excuses a silence; by default standard_phrasing's ask_phrases.
-    hold_phrases: list[str] = field(default_factory=lambda: StandardPhrasingConfig().ask_phrases,
-                                    metadata={"phrases": True})
+    # The hold request that excuses a silence. Empty: the scorecard's standard_phrasing.ask_phrases, so the
+    # phrases that ask a customer to hold are written once (the scorecard loader fills them in).
+    hold_phrases: list[str] = field(default_factory=list,
+                                    metadata={"phrases": True, "optional": True,
+                                              "same_as": "standard_phrasing.ask_phrases"})
 
 
 class SilenceCheck(Check):
@@ -59,7 +61,7 @@ class SilenceCheck(Check):
     def run(self, transcript: Transcript, config: SilenceConfig, context: CallContext) -> CheckResult:
         if not transcript.by_role("agent"):
             return CheckResult.not_applicable(self.id, NO_AGENT_SPEECH)
-        holds = compile_phrases(config.hold_phrases, config.matching)
+        holds = compile_phrases(config.hold_phrases or StandardPhrasingConfig().ask_phrases, config.matching)
         speech = anyone_speaking(transcript)
         findings, excused, longest, total = [], 0, 0.0, 0.0
         for (_, gap_start), (gap_end, _) in zip(speech, speech[1:]):
