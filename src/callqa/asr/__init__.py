@@ -1,6 +1,7 @@
 """Speech recognition: recordings in, role-labelled transcripts out.
 
     transcribe_batch(calls, options, out_dir, workers) -> list[TranscriptionResult]   resumable, per-call errors
+    run_batch(..., then=...) -> BatchResults     the same, with more work done on each call by its worker
     transcribe_call(call, options, backend, cache) -> Transcript                       one call
     AsrOptions                   recognition options, validated when built, recorded with each transcript
     Transcript, Utterance        the stage's output: who said what, when, raw and normalized
@@ -24,6 +25,7 @@ __all__ = [
     "list_models",
     "load_backend",
     "resolve_model",
+    "run_batch",
     "transcribe_batch",
     "transcribe_call",
 ]
@@ -37,6 +39,7 @@ __getattr__ = lazy_exports(__name__, {
     "list_models": "models",
     "load_backend": "backends",
     "resolve_model": "models",
+    "run_batch": "batch",
     "transcribe_batch": "batch",
     "transcribe_call": "pipeline",
 })
