@@ -182,29 +182,11 @@ def _run_in_worker(job: CallJob) -> CallOutcome:
 # --- the batch -------------------------------------------------------------------
 
 
-def transcribe_batch(
-    calls: list[CallInput],
-    options: AsrOptions | dict | None,
-    out_dir: Path,
-    workers: int = 1,
-    use_cache: bool = True,
-    progress: bool = True,
-    *,
-    backend: AsrBackend | None = None,
-    cache_dir: Path | None = None,
-) -> list[TranscriptionResult]:
-    """Transcribe ``calls`` into ``out_dir/transcripts``; results in input order, failures included.
-
-    ``backend``: an already loaded backend (picklable when ``workers > 1``);
-    default: each process loads ``options.backend`` on its first cache miss.
-    ``cache_dir``: the transcript cache (default ``$CALLQA_CACHE_DIR/transcripts``).
-    Ctrl-C keeps every finished call's files and says how to resume, then
-    re-raises KeyboardInterrupt. Raises BackendUnavailableError when the
-    model can't load (no call could succeed), OutputBusyError when another
-    batch holds ``out_dir``.
-    """
-    return run_batch(calls, options, out_dir, workers, use_cache, progress, backend=backend,
-                     cache_dir=cache_dir).results
+def transcribe_batch(calls: list[CallInput], options: AsrOptions | dict | None, out_dir: Path, workers: int = 1,
+                     use_cache: bool = True, progress: bool = True, **keywords: Any) -> list[TranscriptionResult]:
+    """run_batch's transcripts alone (``backend``, ``cache_dir`` as there): results in input order, failures
+    included."""
+    return run_batch(calls, options, out_dir, workers, use_cache, progress, **keywords).results
 
 
 @dataclass
@@ -226,7 +208,17 @@ def run_batch(
     then: AfterTranscription | None = None,
     label: str = "transcribing",
 ) -> BatchResults:
-    """transcribe_batch, with ``then`` done on each newly transcribed call by the worker that transcribed it."""
+    """Transcribe ``calls`` into ``out_dir/transcripts``, and do ``then`` on each newly transcribed call in the
+    worker that transcribed it.
+
+    ``backend``: an already loaded backend (picklable when ``workers > 1``);
+    default: each process loads ``options.backend`` on its first cache miss.
+    ``cache_dir``: the transcript cache (default ``$CALLQA_CACHE_DIR/transcripts``).
+    Ctrl-C keeps every finished call's files and says how to resume, then
+    re-raises KeyboardInterrupt. Raises BackendUnavailableError when the
+    model can't load (no call could succeed), OutputBusyError when another
+    batch holds ``out_dir``.
+    """
     options = AsrOptions.build(options)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
