@@ -132,14 +132,13 @@ def test_the_local_engines_workers_check_and_verify_their_own_calls(tmp_path, mo
     assert run.verification.calls == 4 and run.verification.encoded_windows >= 4
 
 
-def test_default_workers_one_per_core_as_memory_allows(monkeypatch):
+def test_default_workers_one_per_usable_core_as_memory_allows(monkeypatch):
     from callqa.engines import local
 
     gib = 2**30
-    assert local._available_memory() > 0  # this machine's, read for real (/proc/meminfo)
     available = {"bytes": 20 * gib}
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    monkeypatch.setattr(local, "_available_memory", lambda: available["bytes"])
+    monkeypatch.setattr(local, "usable_cores", lambda: 4)
+    monkeypatch.setattr(local, "available_memory", lambda: available["bytes"])
     assert local.default_workers() == 4
     available["bytes"] = 3 * gib  # room for two models
     assert local.default_workers() == 2
@@ -148,6 +147,34 @@ def test_default_workers_one_per_core_as_memory_allows(monkeypatch):
     available["bytes"] = None  # not known: the cores decide
     assert local.default_workers() == 4
     assert local.default_workers(backend=object()) == 1  # a backend made here lives in this process
+
+
+def _cgroup(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text + "\n", encoding="ascii")
+    return tmp_path
+
+
+def test_a_containers_cpu_quota_and_memory_limit_bind_not_the_hosts(tmp_path):
+    """In a container given 1.5 CPUs and 4 GB of a big node, the batch sizes itself to those, not to the node."""
+    from callqa.machine import available_memory, usable_cores
+
+    gib = 2**30
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text(f"MemTotal: {256 * gib // 1024} kB\nMemAvailable: {200 * gib // 1024} kB\n", encoding="ascii")
+    v2 = _cgroup(tmp_path / "v2", {"cpu.max": "150000 100000", "memory.max": str(4 * gib),
+                                   "memory.current": str(gib)})
+    assert usable_cores(v2) == min(2, len(os.sched_getaffinity(0)))  # 1.5 CPUs of quota: 2 busy processes at most
+    assert available_memory(v2, meminfo) == 3 * gib  # the limit less what the group already uses
+    v1 = _cgroup(tmp_path / "v1", {"cpu/cpu.cfs_quota_us": "100000", "cpu/cpu.cfs_period_us": "100000",
+                                   "memory/memory.limit_in_bytes": str(2**63 - 4096)})  # v1's "no limit"
+    assert usable_cores(v1) == 1
+    assert available_memory(v1, meminfo) == 200 * gib
+    unlimited = _cgroup(tmp_path / "none", {"cpu.max": "max 100000", "memory.max": "max"})
+    assert usable_cores(unlimited) == len(os.sched_getaffinity(0))
+    assert available_memory(unlimited, meminfo) == 200 * gib
+    assert usable_cores() >= 1 and available_memory() > 0  # this machine's own, read for real
 
 
 def test_a_lazily_loaded_worker_backend_passes_the_window_padding_on():

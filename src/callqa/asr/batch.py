@@ -33,6 +33,7 @@ from typing import Any, Callable, Protocol
 
 from ..audio.decode import AudioDecodeError, file_sha256
 from ..errors import UnavailableError
+from ..machine import usable_cores
 from .backends.base import AsrBackend
 from .batch_output import INDEX_FILE, TRANSCRIPTS_DIR, BatchOutput, CallJob, CallOutcome, OutputBusyError
 from .cache import TranscriptCache, default_cache_dir
@@ -258,7 +259,7 @@ def _threads_shared(options: AsrOptions, processes: int) -> AsrOptions:
     core; an explicit ``cpu_threads`` is kept (threads only change speed, never the transcript)."""
     if options.cpu_threads:
         return options
-    return AsrOptions.build(options, cpu_threads=max(1, (os.cpu_count() or 1) // processes))
+    return AsrOptions.build(options, cpu_threads=max(1, usable_cores() // processes))
 
 
 def interrupted_message(done: int, total: int, folder: Path) -> str:

@@ -25,8 +25,8 @@ ADDRESS_HELP = ("--engine ray: the cluster to join: auto (the one `ray start` ma
                 "ray://HOST:PORT; without it a Ray instance starts on this machine. The audio and $CALLQA_CACHE_DIR "
                 "must be on a path every node sees (docs/scale.md).")
 WORKERS_HELP = ("Calls transcribed and checked at once, each in its own process with the model loaded (default: one "
-                "per core, as many as free memory holds at 1.5 GB each); with --engine ray and no --address, the "
-                "CPUs the local Ray may use (default: all).")
+                "per usable core, a container's CPU quota included, as many as available memory holds at 1.5 GB "
+                "each); with --engine ray and no --address, the CPUs the local Ray may use (default: all usable).")
 
 agent_option = typer.Option(None, "--agent", metavar="ID", help=AGENT_HELP)
 pattern_option = typer.Option(None, "--agent-pattern", metavar="REGEX", help=PATTERN_HELP)

@@ -16,7 +16,6 @@ a shared filesystem mounted at the same place on every node (docs/scale.md).
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 import uuid
@@ -29,6 +28,7 @@ from ..asr.pipeline import model_for
 from ..asr.progress import BatchProgress
 from ..asr.transcript import Transcript
 from ..errors import UnavailableError
+from ..machine import usable_cores
 from ..scoring.score import score_call
 from .base import BatchRun, BatchSpec, EngineOptions, VerificationCost
 from .ray_worker import CallDone, WorkerSpec, run_call
@@ -86,7 +86,7 @@ class RayEngine:
                 # A local instance announces that token authentication is on, its default: not worth a line.
                 logging.getLogger(_AUTH_NOTICE_LOGGER).setLevel(logging.ERROR)
                 # address="local": a new instance even where `ray start` left one (ray.init() would join that).
-                ray.init(address="local", num_cpus=self.num_cpus or os.cpu_count(), include_dashboard=False, **quiet)
+                ray.init(address="local", num_cpus=self.num_cpus or usable_cores(), include_dashboard=False, **quiet)
         except (ConnectionError, RuntimeError, ValueError, TimeoutError) as e:
             where = f"--address {self.address}" if self.address else "a local Ray"
             raise UnavailableError(f"{where}: Ray did not start or connect: {e}") from None
