@@ -195,3 +195,36 @@ def test_the_prompt_written_back_inside_a_segment_is_cut_out(text, left):
     assert [content_key(s.text) for s in kept] == [left]
     assert [content_key(s.text) for s in drop_hallucinations([seg(text)], AsrOptions(initial_prompt=None))] == [
         content_key(text)]
+
+
+@pytest.mark.parametrize("text, echoed", [
+    ("下午好，客服热线，请问遇到什么问题呢？工号、致电、语语服务。", "工号、致电"),  # 工号 said, then the prompt's list
+    ("或是188号、客服、订单、", "客服、订单"),
+    ("您好，我是顺达快递、客服专员。普通话录音。请问", "普通话录音"),  # the first sentence's words, in order
+    ("以下是普通话的客服电话录音。", "以下是普通话的客服电话录音。"),  # the whole segment, as written
+    # An agent's own words: listed words not in the prompt's order, one at a time, or a clause of other words.
+    ("您好，我是顺达快递、客服专员。", None),
+    ("欢迎致电顺达快递的客服中心，工号1234为您服务。", None),
+    ("我们的客服电话是95338。", None),
+    ("我要退款，快递丢了。", None),
+])
+def test_where_whisper_writes_its_prompt_back_is_recorded(text, echoed):
+    from callqa.asr.echoes import find_prompt_echoes
+
+    echoes = find_prompt_echoes([seg(text, 1.0, 4.0)], OPTIONS, "agent")
+    assert [(e.role, e.start, e.end, e.text) for e in echoes] == ([("agent", 1.0, 4.0, echoed)] if echoed else [])
+    assert find_prompt_echoes([seg(text)], AsrOptions(initial_prompt=None), "agent") == []  # no prompt, no echo
+    # A company's hotwords are names its agents say: never an echo.
+    assert find_prompt_echoes([seg("顺达快递、客服、订单查询")], AsrOptions(initial_prompt=None, hotwords=("客服", "订单")),
+                              "agent") == []
+
+
+def test_an_echo_the_filters_cut_out_is_still_recorded_with_the_channels_role():
+    from callqa.asr.cache import Recognition
+    from callqa.asr.pipeline import utterances_from
+
+    agent = [seg("欢迎致电联信通信客服中心。工号、致电、客服、订单、快递、退款。请问您遇到什么问题", 0.0, 6.0)]
+    customer = [seg("你好，我想查一下我的快递。", 6.5, 8.0)]
+    processed = utterances_from(Recognition("customer,agent", 9.0, {0: customer, 1: agent}, "test", 0.0), None, OPTIONS)
+    assert "工号" not in processed.utterances[0].text  # cut out of the words...
+    assert [(e.role, e.start, e.text) for e in processed.prompt_echoes] == [("agent", 0.0, "工号、致电、客服、订单、快递、退款")]

@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from callqa.text import normalize_text
-from callqa.asr.transcript import Transcript, Utterance
+from callqa.asr.transcript import PromptEcho, Transcript, Utterance
 from callqa.checks.base import CallContext
 from callqa.checks.registry import CHECKS, get_check
 from callqa.scoring.scorecard import load_scorecard
@@ -48,8 +48,10 @@ def _cases():
             yield pytest.param(table["check"], case, id=f"{table['check']}: {case['name']}")
 
 
-def _transcript(rows: list[list], channels: str = "agent,customer", speech: dict | None = None) -> Transcript:
-    """Rows [role, start, end, raw text, confidence?, role confidence?, {speech_s, loudness_db}?]."""
+def _transcript(rows: list[list], channels: str = "agent,customer", speech: dict | None = None,
+                echoes: list[list] | None = None) -> Transcript:
+    """Rows [role, start, end, raw text, confidence?, role confidence?, {speech_s, loudness_db}?]; ``echoes``
+    [role, start, end, the prompt's words] where Whisper wrote its prompt back."""
     utterances = []
     for row in rows:
         role, start, end, raw, *rest = row
@@ -60,7 +62,8 @@ def _transcript(rows: list[list], channels: str = "agent,customer", speech: dict
         utterances.append(Utterance(role, float(start), float(end), text, raw, confidence, role_confidence, channel,
                                     **measures))
     duration = max((u.end for u in utterances), default=0.0)
-    return Transcript("case", "case.wav", "A1", channels, duration, utterances, speech=speech or {})
+    return Transcript("case", "case.wav", "A1", channels, duration, utterances, speech=speech or {},
+                      prompt_echoes=[PromptEcho(*echo) for echo in echoes or []])
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +79,8 @@ def test_every_registered_check_has_a_table():
 def test_check_case(check_id, case, scorecard):
     config = dataclasses.replace(scorecard.checks[check_id], **case.get("config", {}))
     context = CallContext("case", "A1", (case.get("context") or {}).get("expected_id"))
-    transcript = _transcript(case["transcript"], case.get("channels", "agent,customer"), case.get("speech"))
+    transcript = _transcript(case["transcript"], case.get("channels", "agent,customer"), case.get("speech"),
+                             case.get("prompt_echoes"))
     result = get_check(check_id)().run(transcript, config, context)
 
     expect = {"pass": True, "fail": False, "none": None}[case["expect"]]

@@ -18,6 +18,7 @@ from pathlib import Path
 from .backends.base import AsrSegment, AsrWord
 from .data_files import load_sections
 from ..text import content_key, is_content_char
+from .echoes import is_prompt_echo, prompt_sentences, prompt_word_lists
 from .options import AsrOptions
 
 __all__ = [
@@ -219,19 +220,6 @@ def _is_repeat(prev: AsrSegment, seg: AsrSegment) -> bool:
     return a == b or fuzz.ratio(a, b) >= _DUPLICATE_MIN_SCORE
 
 
-# A segment that is mostly a sentence of the initial prompt is Whisper echoing its context (seen on
-# line-noise calls: 以下是普通话的客服电话录音。常 / 用词：工号、致电…); only sentences this long count,
-# so a short prompt word an agent also says (客服) never removes speech.
-_PROMPT_SENTENCE_MIN_LEN = 10
-_PROMPT_ECHO_MIN_SCORE = 90.0
-
-
-@lru_cache(maxsize=8)
-def _prompt_sentences(prompt: str) -> tuple[str, ...]:
-    keys = (content_key(s) for s in re.split(r"[。！？!?]", prompt))
-    return tuple(k for k in keys if len(k) >= _PROMPT_SENTENCE_MIN_LEN)
-
-
 _PROMPT_LIST_MIN_ITEMS = 3  # 工号、致电、客服 in a row is the prompt's word list; an agent says one of them at a time
 
 
@@ -241,27 +229,12 @@ def _with_prompt(listed: HallucinationList, prompt: str | None) -> Hallucination
     writes back inside a segment too (欢迎致电联信通信客服中心。工号、致电、客服、订单、快递、退款。)."""
     if not prompt:
         return listed
-    phrases = set(_prompt_sentences(prompt))
-    for clause in re.split(r"[。！？!?：:]", prompt):
-        items = [content_key(item) for item in clause.split("、") if content_key(item)]
+    phrases = set(prompt_sentences(prompt))
+    for items in prompt_word_lists(prompt):
         for n in range(_PROMPT_LIST_MIN_ITEMS, len(items) + 1):
             phrases.update("".join(items[i : i + n]) for i in range(len(items) - n + 1))
     anywhere = sorted(set(listed.anywhere) | phrases, key=len, reverse=True)
     return HallucinationList(tuple(anywhere), listed.alone)
-
-
-def _is_prompt_echo(seg: AsrSegment, options: AsrOptions) -> bool:
-    from rapidfuzz import fuzz
-
-    key = content_key(seg.text)
-    if not options.initial_prompt or len(key) < _FUZZY_MIN_LEN:
-        return False
-    for sentence in _prompt_sentences(options.initial_prompt):
-        hit = fuzz.partial_ratio_alignment(key, sentence, score_cutoff=_PROMPT_ECHO_MIN_SCORE)
-        # The segment lies inside the prompt sentence: all of its words are the prompt's.
-        if hit is not None and hit.src_end - hit.src_start >= 0.9 * len(key):
-            return True
-    return False
 
 
 def drop_hallucinations(segments: list[AsrSegment], options: AsrOptions) -> list[AsrSegment]:
@@ -281,7 +254,7 @@ def drop_hallucinations(segments: list[AsrSegment], options: AsrOptions) -> list
     listed = _with_prompt(load_hallucinations(), options.initial_prompt)
     kept: list[AsrSegment] = []
     for seg in sorted(segments, key=lambda s: (s.start, s.end)):
-        cleaned = None if _is_prompt_echo(seg, options) else _clean_one(seg, options, listed)
+        cleaned = None if is_prompt_echo(seg, options) else _clean_one(seg, options, listed)
         if cleaned is None:
             continue
         if kept and _is_repeat(kept[-1], cleaned):

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,7 +39,7 @@ from .measures import ChannelMeasures, attach_measures, measure_channel
 from .second_look import SECOND_LOOK_VERSION, second_look, sensitive_speech
 from .models import ModelRef
 from .options import AsrOptions
-from .transcript import CallInput, Transcript, TranscriptionInfo, Utterance
+from .transcript import CallInput, PromptEcho, Transcript, TranscriptionInfo, Utterance
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +164,7 @@ class PostProcessed:
     utterances: list[Utterance]
     layout: str  # the layout roles were assigned by: the recognition's, or its swap
     notes: list[str]
+    prompt_echoes: list[PromptEcho] = field(default_factory=list)
 
 
 def utterances_from(recognition: Recognition, audio: DecodedAudio | None, options: AsrOptions) -> PostProcessed:
@@ -173,26 +174,33 @@ def utterances_from(recognition: Recognition, audio: DecodedAudio | None, option
     swapped when ``options.auto_swap``, and the notes say so either way; the
     channel_layout check flags a call left as it was.
     """
+    from .echoes import find_prompt_echoes
     from .filters import drop_hallucinations
-    from .roles import layout_doubt, mono_utterances, stereo_utterances, swapped
+    from .roles import layout_doubt, layout_roles, mono_utterances, stereo_utterances, swapped
 
     recovered = recognition.recovered or {}
-    cleaned = {ch: drop_hallucinations(sorted(segs + recovered.get(ch, []), key=lambda s: s.start), options)
-               for ch, segs in recognition.per_channel.items()}
+    raw = {ch: sorted(segs + recovered.get(ch, []), key=lambda s: s.start) for ch, segs in recognition.per_channel.items()}
+    cleaned = {ch: drop_hallucinations(segs, options) for ch, segs in raw.items()}
     layout, notes = recognition.layout, list(recognition.notes)
-    if not any(cleaned.values()):
-        return PostProcessed([], layout, notes)
     if layout == MONO:  # roles/mono.py splits turns itself, where the voice changes
+        echoes = find_prompt_echoes(raw.get(0, []), options, "any")
+        if not cleaned.get(0):
+            return PostProcessed([], layout, notes, echoes)
         assert audio is not None, "mono role assignment needs the audio"
         utterances = mono_utterances(cleaned[0], audio.mono(), SAMPLE_RATE)
-        return PostProcessed(attach_measures(utterances, recognition.measures), layout, notes)
-    doubt = layout_doubt(cleaned, layout)
+        return PostProcessed(attach_measures(utterances, recognition.measures), layout, notes, echoes)
+    doubt = layout_doubt(cleaned, layout) if any(cleaned.values()) else None
     if doubt and options.auto_swap:
         layout = swapped(layout)
         notes.append(f"{doubt}; swapped to {layout!r} (--auto-swap)")
     elif doubt:
         notes.append(doubt)
-    return PostProcessed(stereo_utterances(cleaned, layout, recognition.measures), layout, notes)
+    roles = layout_roles(layout)
+    echoes = sorted((e for ch, segs in raw.items() for e in find_prompt_echoes(segs, options, roles[ch])),
+                    key=lambda e: e.start)
+    if not any(cleaned.values()):
+        return PostProcessed([], layout, notes, echoes)
+    return PostProcessed(stereo_utterances(cleaned, layout, recognition.measures), layout, notes, echoes)
 
 
 def _complete_cached(recognition: Recognition, call: CallInput, audio: DecodedAudio | None, audio_sha256: str | None,
@@ -278,6 +286,7 @@ def transcribe_call(
         duration_s=recognition.duration_s,
         utterances=processed.utterances,
         speech=_speech_by_role(recognition, processed.layout),
+        prompt_echoes=processed.prompt_echoes,
         info=TranscriptionInfo(
             backend=recognition.backend,
             model=options.model,

@@ -15,8 +15,8 @@ from typing import Any
 from ..audio.call import CHANNEL_LAYOUTS, DEFAULT_CHANNEL_LAYOUT, CallInput  # noqa: F401
 from ..files import atomic_write
 
-__all__ = ["ROLES", "CHANNEL_LAYOUTS", "DEFAULT_CHANNEL_LAYOUT", "CallInput", "Utterance", "TranscriptionInfo",
-           "Transcript", "TranscriptionResult"]
+__all__ = ["ROLES", "CHANNEL_LAYOUTS", "DEFAULT_CHANNEL_LAYOUT", "CallInput", "Utterance", "PromptEcho",
+           "TranscriptionInfo", "Transcript", "TranscriptionResult"]
 
 ROLES: tuple[str, ...] = ("agent", "customer")
 
@@ -36,6 +36,17 @@ class Utterance:
     channel: int | None = None  # source channel index, None when mono
     speech_s: float | None = None  # seconds of voice activity within start..end (asr/measures.py)
     loudness_db: float | None = None  # level of that speech on its channel (dBFS)
+
+
+@dataclass
+class PromptEcho:
+    """A stretch where Whisper wrote its initial prompt back instead of the speech (asr/echoes.py): what was
+    said there is unknown, whether the filters cut the echoed words out or left them in the text."""
+
+    role: str  # "agent" or "customer" by the channel, "any" on a mono call
+    start: float
+    end: float
+    text: str  # the prompt's words Whisper wrote
 
 
 @dataclass
@@ -66,6 +77,7 @@ class Transcript:
     # When each party's channel holds speech by the VAD: {"agent": [[s, e]...], "customer": [...]}, or
     # {"any": [...]} on a mono call. Empty when it was not measured.
     speech: dict[str, list[list[float]]] = field(default_factory=dict)
+    prompt_echoes: list[PromptEcho] = field(default_factory=list)
 
     def by_role(self, role: str) -> list[tuple[int, Utterance]]:
         """(index, utterance) pairs of one party, in time order."""
@@ -86,6 +98,7 @@ class Transcript:
             utterances=[Utterance(**u) for u in data.get("utterances", [])],
             info=TranscriptionInfo(**info) if info else None,
             speech={k: [list(span) for span in v] for k, v in (data.get("speech") or {}).items()},
+            prompt_echoes=[PromptEcho(**e) for e in data.get("prompt_echoes") or []],
         )
 
     def save(self, path: Path) -> None:

@@ -162,10 +162,11 @@ class EmployeeIdCheck(Check):
         detail = f"no employee ID stated in the first {config.window_s:g} s of the agent's speech"
         finding = utterance_finding(transcript, agent[0][0], detail, config.deduction, config.matching)
         opening = [i for i, u in agent if u.start <= agent[0][1].start + config.window_s]
+        unheard = _unheard_opening(opening, transcript, config)
         if verifier is None:
-            if frame := _id_frame(opening, transcript, config):
+            if unheard:
                 extra["status"] = "uncertain"
-                return CheckResult.needs_listening(self.id, _unreadable_id(frame), [finding], **extra)
+                return CheckResult.needs_listening(self.id, unheard, [finding], **extra)
             return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
         verdict = verify_missing_id(transcript, opening, expected, verifier, config.verification)
         extra["verification"] = verdict.verification.to_dict()
@@ -173,9 +174,9 @@ class EmployeeIdCheck(Check):
         if verdict.status == "ok":
             extra.update(status="ok", heard_id=expected)
             return CheckResult(self.id, True, 0.0, extra=extra)
-        if verdict.status == "missing" and (frame := _id_frame(opening, transcript, config)):
+        if verdict.status == "missing" and unheard:
             verdict.status, verdict.verification.outcome = "uncertain", UNCERTAIN
-            verdict.verification.reason = _unreadable_id(frame)
+            verdict.verification.reason = unheard
             extra["verification"] = finding.extra["verification"] = verdict.verification.to_dict()
         if verdict.status == "uncertain":
             extra["status"] = "uncertain"
@@ -183,8 +184,20 @@ class EmployeeIdCheck(Check):
         return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
 
 
-def _unreadable_id(frame: str) -> str:
-    return f"the opening announces an ID ({frame}) but its digits can't be read"
+def _unheard_opening(indices: list[int], transcript: Transcript, config: EmployeeIdConfig) -> str | None:
+    """Why the opening's words can't prove the ID was never said, or None: they announce an ID whose digits
+    can't be read, or Whisper wrote its prompt back there instead of what the agent said. On the corpus dev
+    split 4 of the 6 openings with such an echo that were judged to hold no ID held one (工号、致电、客服… written
+    where the agent said 工号 and its digits)."""
+    if frame := _id_frame(indices, transcript, config):
+        return f"the opening announces an ID ({frame}) but its digits can't be read"
+    if indices:
+        end = max(transcript.utterances[i].end for i in indices)
+        for echo in transcript.prompt_echoes:
+            if echo.role in ("agent", "any") and echo.start < end:
+                return (f"Whisper wrote its prompt's words ({echo.text}) at {echo.start:.1f} s, not what the agent "
+                        f"said there: the ID may be under them")
+    return None
 
 
 def _id_frame(indices: list[int], transcript: Transcript, config: EmployeeIdConfig) -> str | None:
