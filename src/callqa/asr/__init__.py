@@ -5,6 +5,7 @@
     transcribe_call(call, options, backend, cache) -> Transcript                       one call
     AsrOptions                   recognition options, validated when built, recorded with each transcript
     Transcript, Utterance        the stage's output: who said what, when, raw and normalized
+    PromptEcho                   where Whisper wrote its prompt back instead of the speech (echoes.py)
     TranscriptionInfo            how a transcript was made (backend, model, options, notes)
     TranscriptionResult          a transcript, or why there is none
     resolve_model / list_models  Whisper models in the documented lookup order (models.py)
@@ -18,6 +19,7 @@ from .._exports import lazy_exports
 
 __all__ = [
     "AsrOptions",
+    "PromptEcho",
     "Transcript",
     "TranscriptionInfo",
     "TranscriptionResult",
@@ -32,6 +34,7 @@ __all__ = [
 
 __getattr__ = lazy_exports(__name__, {
     "AsrOptions": "options",
+    "PromptEcho": "transcript",
     "Transcript": "transcript",
     "TranscriptionInfo": "transcript",
     "TranscriptionResult": "transcript",
