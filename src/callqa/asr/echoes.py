@@ -26,7 +26,7 @@ __all__ = ["find_prompt_echoes", "is_prompt_echo", "prompt_sentences", "prompt_w
 # so a short prompt word an agent also says (客服) never removes speech.
 _PROMPT_SENTENCE_MIN_LEN = 10
 _PROMPT_ECHO_MIN_SCORE = 90.0
-_FUZZY_MIN_LEN = 6
+_SEGMENT_ECHO_MIN_LEN = 6  # a shorter segment is too short to judge as a piece of a sentence
 # A clause made of a prompt sentence's words, in its order, is an echo (普通话录音 from 以下是普通话的客服电话录音):
 # at least this many of them, and most of the clause. An agent's own clause shares fewer with the default
 # prompt, or is mostly other words (我们的客服电话是95338).
@@ -60,7 +60,7 @@ def is_prompt_echo(seg: AsrSegment, options: AsrOptions) -> bool:
     from rapidfuzz import fuzz
 
     key = content_key(seg.text)
-    if not options.initial_prompt or len(key) < _FUZZY_MIN_LEN:
+    if not options.initial_prompt or len(key) < _SEGMENT_ECHO_MIN_LEN:
         return False
     for sentence in prompt_sentences(options.initial_prompt):
         hit = fuzz.partial_ratio_alignment(key, sentence, score_cutoff=_PROMPT_ECHO_MIN_SCORE)
