@@ -82,13 +82,17 @@ def _list_run(text: str, prompt: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8)
+def _clauses(prompt: str) -> tuple[str, ...]:
+    return tuple(k for k in (content_key(s) for s in re.split(r"[。！？!?：:]", prompt)) if k)
+
+
 def _clause_echo(text: str, prompt: str) -> str | None:
     from rapidfuzz.distance import LCSseq
 
-    sentences = [content_key(s) for s in re.split(r"[。！？!?：:]", prompt)]
     for clause in re.split(r"[。！？!?，,；;：:、]", text):
         key = content_key(clause)
-        for sentence in sentences:
+        for sentence in _clauses(prompt):
             shared = LCSseq.similarity(key, sentence)
             if key and shared >= _CLAUSE_MIN_SHARED and shared >= _CLAUSE_MIN_SHARE * len(key):
                 return key

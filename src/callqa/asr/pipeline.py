@@ -54,8 +54,8 @@ DUPLICATE_CHANNEL_TOLERANCE = 0.01
 PIPELINE_VERSION = 1
 # Post-processing code and data, relative to the package: an edit to any of them makes older
 # transcripts in an output folder stale. Folders count with every .py and .yaml file in them.
-_POSTPROCESSING_SOURCES = ("asr/pipeline.py", "asr/filters.py", "asr/measures.py", "asr/hallucinations.yaml",
-                           "asr/roles", "text")
+_POSTPROCESSING_SOURCES = ("asr/pipeline.py", "asr/filters.py", "asr/echoes.py", "asr/measures.py",
+                           "asr/hallucinations.yaml", "asr/roles", "text")
 
 
 @lru_cache(maxsize=1)
