@@ -346,3 +346,21 @@ def test_the_sign_in_page_can_switch_language_before_signing_in(batch):
     assert "Sign in" in client.get("/login").get_data(as_text=True)
     assert client.get("/queue").status_code == 302  # everything else still needs the token
     assert client.post("/language", data={"lang": "en"}).status_code == 400  # and a CSRF token
+
+
+def test_the_date_filter_uses_the_reviewers_day(batch):
+    # Scored at 20:00 UTC is 04:00 the next morning in Shanghai, and the queue says so: the filter agrees.
+    conn = open_db(batch.db)
+    conn.execute("UPDATE calls SET recorded_at = NULL, scored_at = '2026-01-05T20:00:00+00:00' "
+                 "WHERE call_id = 'call-001'")
+    conn.execute("UPDATE calls SET recorded_at = '2026-01-05T23:30:00', scored_at = '2026-01-06T01:00:00+00:00' "
+                 "WHERE call_id = 'call-002'")  # a manifest's recording time, already local
+    conn.commit()
+    conn.close()
+    shanghai = create_app(batch.out_dir).test_client()
+    sixth = ids(shanghai.get("/queue?show=all&date_from=2026-01-06&date_to=2026-01-06").get_data(as_text=True))
+    fifth = ids(shanghai.get("/queue?show=all&date_from=2026-01-05&date_to=2026-01-05").get_data(as_text=True))
+    assert "call-001" in sixth and "call-001" not in fifth
+    assert "call-002" in fifth and "call-002" not in sixth
+    utc = create_app(batch.out_dir, timezone="UTC").test_client()
+    assert "call-001" in ids(utc.get("/queue?show=all&date_from=2026-01-05&date_to=2026-01-05").get_data(as_text=True))

@@ -7,6 +7,7 @@ import sqlite3
 from flask import Flask, current_app, g
 
 from ..reports.db import open_db
+from .i18n import local_day
 
 __all__ = ["get_db", "init_app"]
 
@@ -15,6 +16,9 @@ def get_db() -> sqlite3.Connection:
     """One connection per request (sqlite3 connections are not shared across threads)."""
     if "conn" not in g:
         g.conn = open_db(current_app.config["CALLQA_DB"], read_only=current_app.config["CALLQA_READ_ONLY"])
+        zone = current_app.config["CALLQA_TZ"]
+        # The queue's date filter (queries.py) compares days as the reviewers' pages show them.
+        g.conn.create_function("local_day", 1, lambda value: local_day(value, zone), deterministic=True)
     return g.conn
 
 

@@ -18,7 +18,8 @@ from flask import current_app, session
 
 from ..checks.registry import CHECKS
 
-__all__ = ["LANGS", "lang", "t", "detail", "flag_reason", "field_name", "local_time", "check_name", "timezone_for"]
+__all__ = ["LANGS", "lang", "t", "detail", "flag_reason", "field_name", "local_time", "local_day", "check_name",
+           "timezone_for"]
 
 LANGS = ("zh", "en")
 DEFAULT_TZ = "Asia/Shanghai"
@@ -169,15 +170,28 @@ def local_time(value: str | None, with_time: bool = True, naive_is_local: bool =
     a file's mtime) is taken as already local (``naive_is_local``)."""
     if not value:
         return ""
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
+    moment = _in_zone(value, current_app.config["CALLQA_TZ"], naive_is_local)
+    if moment is None:
         return str(value)
-    zone = current_app.config["CALLQA_TZ"]
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone if naive_is_local else timezone.utc)
-    moment = moment.astimezone(zone)
     if lang() == "zh":
         day = f"{moment.year}年{moment.month}月{moment.day}日"
         return f"{day} {moment:%H:%M}" if with_time else day
     return f"{moment:%Y-%m-%d %H:%M}" if with_time else f"{moment:%Y-%m-%d}"
+
+
+def local_day(value: str | None, zone: ZoneInfo) -> str | None:
+    """The reviewers' calendar day (YYYY-MM-DD) of a call's time as the pages show it: a recording time
+    without an offset is already local, scoring times are UTC. The queue's date filter compares this, so
+    a call scored at 20:00 UTC is found under the next day in Shanghai, where its page says it is."""
+    moment = _in_zone(value, zone, naive_is_local=True) if value else None
+    return f"{moment:%Y-%m-%d}" if moment else None
+
+
+def _in_zone(value: str, zone: ZoneInfo, naive_is_local: bool) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone if naive_is_local else timezone.utc)
+    return moment.astimezone(zone)

@@ -59,7 +59,7 @@ class QueueFilter:
     reviewed: str = ""  # "", "yes", "no"
     q: str = ""  # words to find in the transcript
     show: str = "flagged"  # SHOWS: flagged or worked on / all / sampled / could not be scored
-    date_from: str = ""  # YYYY-MM-DD, the call's recording date (else its scoring date)
+    date_from: str = ""  # YYYY-MM-DD in the reviewers' zone: the call's recording date (else its scoring date)
     date_to: str = ""
     batch: str = ""
     score_min: str = ""
@@ -143,9 +143,9 @@ def _where(flt: QueueFilter) -> tuple[str, list[Any]]:
     if flt.batch:
         add("c.batch_id = ?", int(float(flt.batch)))
     if flt.date_from:
-        add("substr(COALESCE(c.recorded_at, c.scored_at), 1, 10) >= ?", flt.date_from)
+        add("local_day(COALESCE(c.recorded_at, c.scored_at)) >= ?", flt.date_from)
     if flt.date_to:
-        add("substr(COALESCE(c.recorded_at, c.scored_at), 1, 10) <= ?", flt.date_to)
+        add("local_day(COALESCE(c.recorded_at, c.scored_at)) <= ?", flt.date_to)
     if flt.score_min:
         add("c.score >= ?", float(flt.score_min))
     if flt.score_max:
