@@ -81,6 +81,28 @@ def test_an_id_heard_as_the_roster_is_overturned_only_by_a_clearly_better_rival(
     assert beaten.passed is False and beaten.extra["status"] == "mismatch" and beaten.extra["heard_id"] == "3586"
 
 
+def test_the_roster_s_id_is_put_to_the_audio_in_the_words_the_agent_read_it_in():
+    # 工号两零幺八 heard as said: the roster's 2018 written 二零一八 would sound unlike it (er for liang, yi for yao).
+    heard = "您好，工号两零幺八为您服务。"
+    asked = []
+
+    class Recording(ScoredAudio):
+        def score_utterance(self, transcript, index, candidates):
+            asked.extend(candidates)
+            return super().score_utterance(transcript, index, candidates)
+
+    from dataclasses import replace
+
+    from callqa.checks.base import CallContext
+    from callqa.checks.registry import get_check
+    from callqa.scoring.scorecard import load_scorecard
+
+    context = replace(CallContext("c", "A1", "2018"), verifier=Recording({heard: [-1.0] * 10}))
+    result = get_check("employee_id")().run(_transcript(heard), load_scorecard(None).checks["employee_id"], context)
+    assert result.extra["heard_id"] == "2018"
+    assert heard in asked and not any("二零一八" in text for text in asked), asked
+
+
 def test_a_roster_id_longer_than_the_digits_heard_takes_in_the_characters_written_for_the_rest():
     # 工号一二八五五 heard as 工号128元里: the roster's 12855 in the digits' place alone (12855元里) fits badly, but in
     # the place of 128元里 it fits better than the heard words.

@@ -38,11 +38,12 @@ class IdVerdict:
 
 
 def _written_like(digits: str, example: str) -> str:
-    """``digits`` in the script the heard ID was written in: 8023, or 八零二三 (幺 kept for 1 if heard)."""
+    """``digits`` in the script the heard ID was written in: 8023, or 八零二三 (幺 for 1, 两 for 2 kept if heard)."""
     if any(ch.isascii() and ch.isdigit() for ch in example):
         return digits
     one = "幺" if "幺" in example or "要" in example else "一"
-    return "".join(one if d == "1" else _CHINESE.get(d, d) for d in digits)
+    two = "两" if "两" in example else "二"
+    return "".join(one if d == "1" else two if d == "2" else _CHINESE.get(d, d) for d in digits)
 
 
 def _confusions(digits: str, limit: int) -> list[str]:

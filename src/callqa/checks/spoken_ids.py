@@ -1,6 +1,6 @@
 """Employee IDs as spoken and as Whisper writes them.
 
-Call centres read IDs digit by digit (八零二三), say 幺 for 1, and sometimes
+Call centres read IDs digit by digit (八零二三), say 幺 for 1 (some 两 for 2), and sometimes
 use place values (八千零二十三). Whisper on phone audio writes some digits as
 characters that sound the same (要 for 幺, 期 for 七): those are read as
 digits only next to real ones and only to complete an ID to the expected length.
@@ -39,7 +39,10 @@ def parse_id(run: str) -> str | None:
         except (ValueError, KeyError):
             return None
     if "两" in run:
-        return None  # 两 is a quantity word, never a digit read out one by one
+        # Read digit by digit, some agents say 两 for 2 as they say 幺 for 1 (工号两零幺八); alone, 两 is a quantity.
+        if not any(ch in _DIGITS for ch in run):
+            return None
+        run = run.replace("两", "二")
     digits = [SPOKEN_DIGITS.get(ch, ch) if ch in _DIGITS else digit_sounding_like(ch) for ch in run]
     return None if None in digits else "".join(digits)
 

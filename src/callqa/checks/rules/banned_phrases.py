@@ -34,6 +34,12 @@ class BannedPhrasesConfig(PhraseCheckConfig):
         ],
         metadata={"phrases": True, "optional": True},
     )
+    # A phrase that ends a clause opened by one of these is the condition, not a refusal: 如果今天不行，明天也可以
+    # (with 的话 right after it, ``exceptions`` says so). Only where it ends the clause: 如果您要退款我们不可以办理
+    # refuses.
+    conditional_openers: list[str] = field(
+        default_factory=lambda: ["如果", "要是", "假如", "万一", "若是", "倘若"], metadata={"optional": True}
+    )
     # Polite openings that are only polite as a question: 不知道您明天方不方便？
     # excuses, 不知道，您自己去查 (heard as 不知道您自己去查) does not. An
     # occurrence starting one of these is excused when its sentence asks
@@ -103,13 +109,13 @@ _SENTENCE_END = re.compile(r"[。！!？?；;]")
 def _polite(text: str, start: int, end: int, dismissive) -> bool:
     """A 不知道 (``text[start:end]``) opening a question is polite unless it is someone's statement (我不知道…:
     a question mark Whisper added does not make it a question) or an answer on its own (不知道，系统里查不到:
-    a pause right after it; the question after the pause is another one). 不知道您… is polite when its
+    a pause or a particle right after it; the question after the pause is another one). 不知道您… is polite when its
     sentence asks something or has no brush-off in it (the tail of a polite question is what a bad line
     garbles); 不知道 before other words only when its sentence asks something."""
     if start > 0 and text[start - 1] in _STATEMENT_BEFORE:
         return False
     after = text[end : end + 1]
-    if not after or after in _PAUSE or after.isspace():
+    if not after or after in _PAUSE or after in _PARTICLES or after.isspace():
         return False
     sentence = _sentence_from(text, start)
     if _QUESTION.search(sentence):
@@ -119,11 +125,21 @@ def _polite(text: str, start: int, end: int, dismissive) -> bool:
 
 # A pause written right after 不知道 ends it as an answer; 您 right after it opens a question to the customer.
 _PAUSE = frozenset("，,。.！!？?；;、…：:")
+# So does a modal particle: 不知道呢 / 不知道啊 is "I don't know" (呢 there is no question's).
+_PARTICLES = frozenset("呢啊呀哦噢嘛吧哈啦")
 _ADDRESS = frozenset("您你妳")
 
 
 # A 不知道 right after these says what someone does not know: 我不知道, 也不知道, 真不知道.
 _STATEMENT_BEFORE = frozenset("我俺咱他她它都也还就并真实又却")
+
+
+def _conditional(text: str, start: int, end: int, openers: list[str]) -> bool:
+    """``text[start:end]`` ends a clause that one of ``openers`` opened (如果今天不行，…)."""
+    if end < len(text) and text[end] not in _PAUSE and not text[end].isspace():
+        return False
+    clause_start = max((i + 1 for i in range(start) if text[i] in _PAUSE), default=0)
+    return any(opener in text[clause_start:start] for opener in openers)
 
 
 def _sentence_from(text: str, start: int) -> str:
@@ -182,6 +198,8 @@ class BannedPhrasesCheck(Check):
             for hit in sorted((h for phrases in banned for h in match_utterance(u, phrases)), key=lambda h: h.start):
                 text = u.raw_text if hit.source == "raw_text" else u.text
                 if any(e.start <= hit.start and hit.end <= e.end for e in find_phrases(text, exceptions, hit.source)):
+                    continue
+                if _conditional(text, hit.start, hit.end, config.conditional_openers):
                     continue
                 if any(q.start == hit.start and _polite(text, hit.start, hit.end, dismissive)
                        for q in find_phrases(text, questions, hit.source)):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ...asr.transcript import Transcript
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from ..matching import PhraseCheckConfig, compile_phrases, match_utterance
+from ..sentiment_models import Lexicon, LexiconSentimentModel
 from ..verification import SAID, UNCERTAIN, MissingPiece, expected_words, said_by_doubtful_speaker, settle_pieces
 
 
@@ -33,7 +35,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
         metadata={"phrases": True, "optional": True},
     )
     ask_phrases: list[str] = field(
-        default_factory=lambda: ["稍等", "稍候", "请[您]耐心等待", "[请](不要|别)挂机", "等我一下"],
+        default_factory=lambda: ["稍等", "稍候", "请[您]耐心等待", "[请](不要|别)挂", "等我一下"],
         metadata={"phrases": True},
     )
     thanks_phrases: list[str] = field(
@@ -79,9 +81,36 @@ class StandardPhrasingConfig(PhraseCheckConfig):
             "骗人",
             "不满意",
             "烦死",
+            # Dissatisfaction in other words than the corpus's scripts (a probe of held-out wordings found them
+            # missing): disappointment, contempt, negligence, incompetence, escalation. 失望 only intensified:
+            # shi wang alone is also 十万 and 是王.
+            "(很|太|非常|真|好|特别)失望",
+            "破(服务|玩意|东西|公司|系统)",
+            "不负责任",
+            "敷衍",
+            "效率(太|也太|真|这么|很)低",
+            "一问三不知",
+            "到底能不能(解决|处理|办)",
+            "踢皮球",
+            "推来推去",
+            "(态度|服务)(很|真|这么|也太|特别)差",
+            "差劲",
+            "恶劣",
+            "不像话",
+            "凭什么",
+            "找你们(领导|经理|主管)",
+            "12315",
+            "(怎么|为什么)(总是|老是|每次都)这样",
+            "负点责任",
         ],
         metadata={"phrases": True, "optional": True},
     )
+    # ... or words of the sentiment lexicon (checks/data/sentiment_lexicon.yaml, or ``lexicon``) at least this
+    # negative, in an utterance it scores negative: its escalation, anger and strong-negative tiers (投诉,
+    # 气死, 失望, 敷衍, 没人接) name dissatisfaction in far more words than a cue list; its milder tiers
+    # (太贵, 打不通, 真麻烦) are problems or resignation. 0 turns it off.
+    complaint_lexicon_weight: float = field(default=-0.8, metadata={"signed": True})
+    lexicon: str = ""  # a lexicon YAML replacing the packaged one (as checks.sentiment.lexicon)
     apology_phrases: list[str] = field(
         default_factory=lambda: ["抱歉", "对不起", "不好意思", "道歉", "歉意", "给您带来[了](不便|麻烦|困扰)"],
         metadata={"phrases": True},
@@ -312,17 +341,42 @@ class StandardPhrasingCheck(Check):
         """(customer utterance, cue) per complaint the agent could answer;
         complaints before the same agent reply count once."""
         cues = compile_phrases(config.complaint_cues, config.matching, fuzzy=False)
+        model = _lexicon_model(config.lexicon) if config.complaint_lexicon_weight < 0 else None
         complaints: list[tuple[int, dict]] = []
         answered_by: set[int] = set()
         for k, u in transcript.by_role("customer"):
-            hits = match_utterance(u, cues)
             reply = next((i for i in agent if i > k), None)
-            if not hits or reply is None or reply in answered_by:
+            if reply is None or reply in answered_by:
                 continue  # a complaint as the call's last words cannot be answered
-            answered_by.add(reply)
+            hits = match_utterance(u, cues)
             # The complaint is another utterance than the finding's: no span into the finding's text.
-            complaints.append((k, {"cue": hits[0].phrase, "complaint": hits[0].quote}))
+            if hits:
+                cue = {"cue": hits[0].phrase, "complaint": hits[0].quote}
+            elif model and (word := _complaint_word(model, u.text or u.raw_text, config.complaint_lexicon_weight)):
+                cue = {"cue": f"lexicon: {word}", "complaint": word}
+            else:
+                continue
+            answered_by.add(reply)
+            complaints.append((k, cue))
         return complaints
+
+
+def _complaint_word(model: LexiconSentimentModel, text: str, weight: float) -> str | None:
+    """The word of a customer's utterance that makes it a complaint by the lexicon: an entry weighing
+    ``weight`` or less, still negative in context (不生气 is not), in an utterance scored negative."""
+    score = model.classify_one(text, "customer")
+    if score.label != "negative":
+        return None
+    for driver in score.drivers:
+        entry = model.lexicon.entries.get(driver.entry or driver.word)
+        if entry is not None and entry.value <= weight and driver.weight < 0:
+            return driver.word
+    return None
+
+
+@lru_cache(maxsize=4)
+def _lexicon_model(path: str) -> LexiconSentimentModel:
+    return LexiconSentimentModel(Lexicon.load(path or None))
 
 
 def _or_doubtful(outcome: str, verified, transcript: Transcript, indices: range, phrases,
