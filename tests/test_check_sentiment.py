@@ -51,6 +51,8 @@ def model() -> LexiconSentimentModel:
         ("我要全额赔偿，不然就投诉", "customer", "negative"),  # 不然 is a conjunction, not a negation
         ("我就是想确认一下", "customer", "neutral"),
         ("你们效率可真高啊，一个星期都没人理我", "customer", "negative"),  # sarcasm
+        ("你们到底能不能解决问题", "customer", "negative"),  # can you or can't you
+        ("你们客服怎么一问三不知", "customer", "negative"),
     ],
 )
 def test_lexicon_labels(model, text, role, label):
@@ -66,6 +68,13 @@ def test_intensifier_strengthens_and_negation_flips(model):
     plain, strong = model.classify_one("服务差"), model.classify_one("服务太差了")
     assert strong.score < plain.score < 0
     assert model.classify_one("满意").score > 0 > model.classify_one("不满意").score
+
+
+def test_a_rhetorical_question_asserts_the_word_it_seems_to_deny(model):
+    # 这不是坑人吗 says it is a rip-off: 坑人 counts as said, not as denied (which made it faint praise).
+    score = model.classify_one("你们这不是坑人吗", "customer")
+    assert [d.weight < 0 for d in score.drivers if d.word == "坑人"] == [True] and score.score < -0.5
+    assert model.classify_one("这不是我的问题，是系统的", "customer").label == "neutral"
 
 
 def test_question_halves_praise(model):

@@ -87,6 +87,7 @@ class Lexicon:
     pinyin_lengths: tuple[int, ...]  # longest first
     patterns: list[tuple[re.Pattern[str], float, str]]
     sarcasm: list[re.Pattern[str]]
+    rhetorical: list[re.Pattern[str]]  # clauses where 不是 asserts the negative word after it (这不是坑人吗)
     sign_off: list[re.Pattern[str]]
     sign_off_courtesy: frozenset[str]  # the words that count for nothing in a sign-off (plain thanks)
     closing_questions: list[re.Pattern[str]]  # the agent's 还有其他问题吗: the customer's next words sign off
@@ -159,6 +160,7 @@ class Lexicon:
             pinyin_lengths=tuple(sorted({len(k) for k in pinyin_entries}, reverse=True)),
             patterns=patterns,
             sarcasm=[re.compile(p) for p in raw.get("sarcasm", [])],
+            rhetorical=[re.compile(p) for p in raw.get("rhetorical", [])],
             sign_off=[re.compile(p) for p in sign_off.get("patterns", [])],
             sign_off_courtesy=frozenset(normalize_text(str(w)) for w in sign_off.get("courtesy", [])),
             closing_questions=[re.compile(p) for p in sign_off.get("after_agent", [])],
@@ -252,6 +254,7 @@ class LexiconSentimentModel:
     def _clause_drivers(self, clause: str, offset: int, role: str) -> list[SentimentDriver]:
         lex = self.lexicon
         is_question = any(m in clause for m in lex.question_markers)
+        rhetorical = any(p.search(clause) for p in lex.rhetorical)
         drivers: list[SentimentDriver] = []
         modifiers: list[tuple[str, _Entry]] = []
         gap = 0
@@ -273,6 +276,8 @@ class LexiconSentimentModel:
             elif entry.value == 0.0:
                 modifiers = []  # a neutral phrase absorbs them: 非常抱歉 is not 非常 + anything
             else:
+                if rhetorical:  # 这不是坑人吗 says it is one: 不是 there asserts the word, it does not deny it
+                    modifiers = [(t, m) for t, m in modifiers if t != "不是"]
                 driver = self._driver(surface, word, entry, modifiers, offset + i, is_question)
                 if driver.weight:
                     drivers.append(driver)
