@@ -135,11 +135,18 @@ _STATEMENT_BEFORE = frozenset("我俺咱他她它都也还就并真实又却")
 
 
 def _conditional(text: str, start: int, end: int, openers: list[str]) -> bool:
-    """``text[start:end]`` ends a clause that one of ``openers`` opened (如果今天不行，…)."""
+    """``text[start:end]`` ends a clause that one of ``openers`` opened (如果今天不行，…), or the condition is
+    the customer's (如果您不知道订单号，…)."""
+    before = text[max((i + 1 for i in range(start) if text[i] in _PAUSE), default=0) : start]
+    if any(before.endswith(opener + you) for opener in openers for you in _ADDRESS):
+        return True
     if end < len(text) and text[end] not in _PAUSE and not text[end].isspace():
         return False
-    clause_start = max((i + 1 for i in range(start) if text[i] in _PAUSE), default=0)
-    return any(opener in text[clause_start:start] for opener in openers)
+    return any(opener in before for opener in openers)
+
+
+# 您说不行是吧: the agent repeating the customer's words back.
+_REPORTED = re.compile(r"[您你妳](刚才|刚刚|是)?说$")
 
 
 def _sentence_from(text: str, start: int) -> str:
@@ -199,7 +206,8 @@ class BannedPhrasesCheck(Check):
                 text = u.raw_text if hit.source == "raw_text" else u.text
                 if any(e.start <= hit.start and hit.end <= e.end for e in find_phrases(text, exceptions, hit.source)):
                     continue
-                if _conditional(text, hit.start, hit.end, config.conditional_openers):
+                if (_conditional(text, hit.start, hit.end, config.conditional_openers)
+                        or _REPORTED.search(text[: hit.start])):
                     continue
                 if any(q.start == hit.start and _polite(text, hit.start, hit.end, dismissive)
                        for q in find_phrases(text, questions, hit.source)):
