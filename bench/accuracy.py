@@ -37,7 +37,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-CHECKS = ("greeting", "employee_id", "standard_phrasing", "banned_phrases", "closing", "sentiment")
+CHECKS = ("greeting", "employee_id", "standard_phrasing", "banned_phrases", "closing", "sentiment",
+          "silence", "interruptions", "speech_rate", "raised_voice")
+# The timing and voice checks' labels, from the corpus's measured columns (corpus/README.md): the dead air, each
+# interruption, each fast or loud utterance the generator placed (empty: none).
+_LABEL_FROM_LIST = {"interruptions": "interruptions", "speech_rate": "fast_utterances",
+                    "raised_voice": "loud_utterances"}
+
+
+def label_of(label: dict, check_id: str) -> str:
+    """The labelled verdict of a check: pass / fail / na."""
+    if check_id not in _LABEL_FROM_LIST:
+        return label[check_id]
+    listed = label[_LABEL_FROM_LIST[check_id]]
+    return "na" if listed == "na" else ("fail" if listed else "pass")
 SPLITS = ("dev", "test")
 # Variants: scorecard overrides applied on top of the default (a variant may also change ASR options).
 VARIANTS: dict[str, dict] = {
@@ -242,7 +255,7 @@ def measure(calls: list[dict], labels: list[dict], truth: dict[str, dict], verdi
         figures.calls += 1
         figures.unscored += call["score"] is None
         for check_id in CHECKS:
-            figures.checks[check_id].add(label[check_id], verdicts(call, check_id))
+            figures.checks[check_id].add(label_of(label, check_id), verdicts(call, check_id))
         if call["error"]:
             continue
         if label["id_said"]:
@@ -291,7 +304,21 @@ def naive_verdict(call: dict, check_id: str, roster: dict[str, str]) -> str:
         return "pass" if "还有" in end and re.search("再见|感谢您的来电", end) else "fail"
     if check_id == "sentiment":
         return "fail" if re.search("投诉|太差|生气|不满意", text(customer[-2:])) else "pass"
-    return "na"
+    return _naive_timing(call, check_id, agent, customer)
+
+
+def _naive_timing(call: dict, check_id: str, agent: list[dict], customer: list[dict]) -> str:
+    """Whisper's segment times taken at their word: gaps of 5 s, overlaps of 1 s, 360 characters a minute."""
+    if check_id == "silence":
+        spans = sorted((u["start"], u["end"]) for u in call["transcript"])
+        ends = [max(e for _, e in spans[: k + 1]) for k in range(len(spans))]
+        return "fail" if any(spans[k + 1][0] - ends[k] >= 5 for k in range(len(spans) - 1)) else "pass"
+    if check_id == "interruptions":  # (mono segments never overlap; their label is na)
+        return "fail" if any(c["start"] < a["start"] < c["end"] and min(a["end"], c["end"]) - a["start"] > 1
+                             for a in agent for c in customer) else "pass"
+    if check_id == "speech_rate":
+        return "fail" if any(len(u["text"]) / max(u["end"] - u["start"], 0.1) * 60 > 360 for u in agent) else "pass"
+    return "na"  # raised_voice: the words say nothing about loudness
 
 
 # --- printing ------------------------------------------------------------------------------------------
