@@ -150,3 +150,26 @@ def test_an_id_written_as_other_words_is_the_roster_s_when_it_leads_its_sound_al
     assert ahead.status == "ok" and ahead.heard_id == "4621", ahead.verification.to_dict()
     level = verify_missing_id(_transcript(heard), [0], "4621", SlotAudio(heard, 0.5), settings)
     assert level.status == "uncertain" and "listen" in level.verification.reason
+
+
+def _silence(heard: str, scores: dict[str, list[float]]):
+    from dataclasses import replace
+
+    from callqa.checks.base import CallContext
+    from callqa.checks.registry import get_check
+    from callqa.scoring.scorecard import load_scorecard
+
+    transcript = Transcript("c", "c.wav", "A1", "agent,customer", 16.0, [
+        Utterance("agent", 0.0, 2.0, heard, heard, 0.9), Utterance("agent", 11.0, 13.0, "查到了。", "查到了。", 0.9)])
+    context = replace(CallContext("c", "A1", None), verifier=ScoredAudio(scores))
+    return get_check("silence")().run(transcript, load_scorecard(None).checks["silence"], context)
+
+
+def test_a_hold_request_whisper_misheard_is_put_to_the_audio_before_a_silence_counts_as_dead_air():
+    heard = "请您商等，我帮您看一下。"  # 请您稍等 misheard: no hold phrase in the words
+    said = _silence(heard, {heard: [-1.0] * 10, "请您稍等，我帮您看一下。": [-0.5] * 10})
+    assert said.passed is True and said.extra["excused_holds"] == 1
+    not_said = _silence(heard, {heard: [-1.0] * 10})  # every candidate fits badly: clearly not said
+    assert not_said.passed is False and not_said.deduction == 2 and not_said.findings[0].extra["verification"]
+    close = _silence(heard, {heard: [-1.0] * 10, "请您稍等，我帮您看一下。": [-1.0] * 9 + [-2.0]})
+    assert close.passed is None and close.findings[0].extra["needs_listening"] and close.deduction == 0

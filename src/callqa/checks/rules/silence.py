@@ -8,7 +8,12 @@ from ...asr.transcript import Transcript
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult, Finding
 from ..matching import PhraseCheckConfig, compile_phrases, is_low_confidence, match_utterance
 from ..timing import anyone_speaking, measured
+from ..verification import NOT_SAID, SAID, UNCERTAIN, Verification, expected_words
 from .standard_phrasing import StandardPhrasingConfig
+
+# The agent's words that may announce a hold: their utterances ending this close before the silence (请您稍等。
+# 我帮您查一下。 are often two), and at least the last one.
+_ANNOUNCEMENT_S = 10.0
 
 
 @dataclass
@@ -61,7 +66,6 @@ class SilenceCheck(Check):
     def run(self, transcript: Transcript, config: SilenceConfig, context: CallContext) -> CheckResult:
         if not transcript.by_role("agent"):
             return CheckResult.not_applicable(self.id, NO_AGENT_SPEECH)
-        holds = compile_phrases(config.hold_phrases or StandardPhrasingConfig().ask_phrases, config.matching)
         speech = anyone_speaking(transcript)
         findings, excused, longest, total = [], 0, 0.0, 0.0
         for (_, gap_start), (gap_end, _) in zip(speech, speech[1:]):
@@ -69,28 +73,53 @@ class SilenceCheck(Check):
             if silence < config.min_silence_s:
                 continue
             before = [i for i, u in enumerate(transcript.utterances) if u.role == "agent" and u.start < gap_start]
-            announced = bool(before) and bool(match_utterance(transcript.utterances[before[-1]], holds))
-            if announced and silence <= config.hold_max_s:
+            announced, verified = self._announced(transcript, before, gap_start, config, context)
+            if announced == SAID and silence <= config.hold_max_s:
                 excused += 1
                 continue
             longest, total = max(longest, silence), total + silence
-            findings.append(self._finding(transcript, before[-1] if before else None, gap_start, gap_end, announced,
-                                          config))
+            findings.append(self._finding(transcript, before[-1] if before else None, gap_start, gap_end,
+                                          announced == SAID, config, verified))
         extra = {"longest_s": round(longest, 1), "total_s": round(total, 1), "count": len(findings),
                  "excused_holds": excused, "measured": measured(transcript)}
         if not findings:
             return CheckResult(self.id, True, 0.0, extra=extra)
+        if all(f.extra.get("needs_listening") for f in findings):
+            reason = "; ".join(dict.fromkeys(f.extra["reason"] for f in findings))
+            return CheckResult.needs_listening(self.id, reason, findings, **extra)
         return CheckResult(self.id, False, round(sum(f.deduction for f in findings), 2), findings, extra=extra)
 
     @staticmethod
+    def _announced(transcript: Transcript, before: list[int], gap_start: float, config: SilenceConfig,
+                   context: CallContext) -> tuple[str, Verification | None]:
+        """Whether the agent asked the customer to hold before the silence: the hold request heard, else put to
+        the audio as standard_phrasing puts it (请您商等 is 请您稍等 misheard), in the agent's last words."""
+        if not before:
+            return NOT_SAID, None
+        near = [i for i in before[-3:-1] if transcript.utterances[i].end >= gap_start - _ANNOUNCEMENT_S]
+        window = near + before[-1:]
+        phrases = config.hold_phrases or StandardPhrasingConfig().ask_phrases
+        holds = compile_phrases(phrases, config.matching)
+        matches = [m for i in window for m in match_utterance(transcript.utterances[i], holds)]
+        return expected_words(transcript, window, phrases, matches, context.verifier, config.verification,
+                              "did the agent announce the hold?")
+
+    @staticmethod
     def _finding(transcript: Transcript, index: int | None, start: float, end: float, announced: bool,
-                 config: SilenceConfig) -> Finding:
+                 config: SilenceConfig, verified: Verification | None) -> Finding:
         u = transcript.utterances[index] if index is not None else None
         # The length stays out of the detail: a finding's fingerprint must survive re-transcription.
         why = f"a hold longer than {config.hold_max_s:g} s" if announced else "no hold announced"
-        return Finding(
+        finding = Finding(
             start=round(start, 2), end=round(end, 2), role="agent", text=u.raw_text if u else "",
             detail=f"dead air: nobody spoke ({why})", utterance=index,
             deduction=config.deduction, low_confidence=bool(u) and is_low_confidence(u, config.matching),
             extra={"silence_s": round(end - start, 1), "missing": "hold_announcement" if not announced else "hold_limit"},
         )
+        if verified is not None:
+            finding.extra["verification"] = verified.to_dict()
+            if not announced and verified.outcome == UNCERTAIN:  # the hold request may be in words nobody can read
+                finding.extra.update(needs_listening=True, would_deduct=finding.deduction,
+                                     reason=verified.reason or "the hold request can't be read")
+                finding.deduction = 0.0
+        return finding
