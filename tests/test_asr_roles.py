@@ -469,3 +469,34 @@ def test_pitch_of_a_voice_whose_fundamental_the_phone_band_removed(f0):
     estimate, aperiodicity = _pitch_track(line.astype(np.float32), np.ones(len(t) // 80 + 1, bool))
     assert np.nanmedian(estimate[10:-10]) == pytest.approx(f0, rel=0.03)
     assert np.median(aperiodicity[10:-10]) < 0.3
+
+
+def _syllables(start, end, loud, soft, offset=0):
+    """(start, end, db) frames of speech whose level rises and falls by syllable (200 ms), ``offset`` frames out of
+    step with another speaker's."""
+    from callqa.asr.measures import HOP_S
+
+    out, k = [], 0
+    t = start
+    while t < end - 1e-9:
+        out.append((t, t + HOP_S, loud if ((k + offset) // 4) % 2 == 0 else soft))
+        t, k = t + HOP_S, k + 1
+    return out
+
+
+def test_a_channel_s_speech_leaves_out_the_other_party_leaking_in_and_keeps_real_overtalk():
+    from callqa.asr.measures import ChannelMeasures, own_speech
+
+    def channel(frames, spans, duration=8.0):
+        m = levels(frames, duration)
+        return ChannelMeasures(spans, m.level_db)
+
+    agent = channel(_syllables(0.0, 4.0, -18.0, -30.0), [(0.0, 4.0)])
+    # The agent's voice in the customer's channel 25 dB down, syllable for syllable; then the customer talks over
+    # the agent's next words at a level of their own, out of step with the agent's syllables.
+    leak = [(a, b, db - 25.0) for a, b, db in _syllables(0.0, 4.0, -18.0, -30.0)]
+    customer = channel(leak + _syllables(5.0, 7.0, -24.0, -40.0, offset=2), [(0.0, 4.0), (5.0, 7.0)])
+    agent_again = channel(_syllables(0.0, 4.0, -18.0, -30.0) + _syllables(5.5, 7.0, -20.0, -28.0), [(0.0, 4.0), (5.5, 7.0)])
+    assert own_speech(customer, agent_again) == [(5.0, 7.0)]
+    assert own_speech(agent_again, customer) == [(0.0, 4.0), (5.5, 7.0)]
+    assert own_speech(agent, ChannelMeasures()) == [(0.0, 4.0)]  # nothing to compare with: kept as heard

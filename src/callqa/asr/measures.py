@@ -22,7 +22,8 @@ import numpy as np
 
 from .backends.base import SAMPLE_RATE
 
-__all__ = ["ChannelMeasures", "attach_measures", "measure_channel", "CROSSTALK_GAP_DB", "HOP_S", "SILENT_DB"]
+__all__ = ["ChannelMeasures", "attach_measures", "measure_channel", "own_speech", "CROSSTALK_GAP_DB", "HOP_S",
+           "SILENT_DB"]
 
 HOP_S = 0.05  # level frames: 50 ms
 SILENT_DB = -90.0  # the level of digital silence
@@ -93,6 +94,40 @@ def measure_channel(samples: np.ndarray, vad_threshold: float = 0.35) -> Channel
                          speech_pad_ms=_SPEECH_PAD_MS, min_speech_duration_ms=_MIN_SPEECH_MS)
     spans = get_speech_timestamps(samples, options, sampling_rate=SAMPLE_RATE)
     return ChannelMeasures([(round(s["start"] / SAMPLE_RATE, 3), round(s["end"] / SAMPLE_RATE, 3)) for s in spans], level)
+
+
+# A leak is a copy of the other channel's voice at a fixed attenuation: over this many frames (0.5 s) its level
+# follows the other channel's within _LEAK_SPREAD_DB, where two people talking at once differ by 10 dB and more
+# from one syllable to the next (the corpus's labelled interruptions: -22 to +13 dB).
+_LEAK_FRAMES = 10
+_LEAK_SPREAD_DB = 3.0
+
+
+def own_speech(own: ChannelMeasures, other: ChannelMeasures) -> list[tuple[float, float]]:
+    """``own``'s speech spans without the stretches that are the other channel's voice leaking in: a level that
+    follows the other channel's, CROSSTALK_GAP_DB or more below it. On the corpus's stereo Opus calls without
+    line noise the VAD heard each party in the other's channel 25 dB down, and each such stretch was overtalk."""
+    n = min(len(own.level_db), len(other.level_db))
+    leak = np.zeros(n, bool)
+    if n >= _LEAK_FRAMES:
+        diff = np.asarray(own.level_db[:n]) - np.asarray(other.level_db[:n])
+        windows = np.lib.stride_tricks.sliding_window_view(diff, _LEAK_FRAMES)
+        copied = (windows.std(axis=1) <= _LEAK_SPREAD_DB) & (windows.mean(axis=1) <= -CROSSTALK_GAP_DB)
+        for k in np.flatnonzero(copied):  # every frame of a window that is a copy
+            leak[k : k + _LEAK_FRAMES] = True
+    kept: list[tuple[float, float]] = []
+    for start, end in own.speech:
+        piece_start = None
+        for k in range(int(start / HOP_S), int(math.ceil(end / HOP_S)) + 1):
+            voiced = k * HOP_S < end and not (k < n and leak[k])
+            if voiced and piece_start is None:
+                piece_start = max(start, k * HOP_S)
+            elif not voiced and piece_start is not None:
+                piece = (round(piece_start, 3), round(min(end, k * HOP_S), 3))
+                if piece[1] - piece[0] >= _MIN_SPEECH_MS / 1000:
+                    kept.append(piece)
+                piece_start = None
+    return kept
 
 
 def attach_measures(utterances: list, measures: dict[int, ChannelMeasures] | None) -> list:

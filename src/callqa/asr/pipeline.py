@@ -35,7 +35,7 @@ import numpy as np
 from ..audio.decode import DecodedAudio, file_sha256, load_audio
 from .backends.base import SAMPLE_RATE, AsrBackend, AsrSegment
 from .cache import Recognition, TranscriptCache, cache_key
-from .measures import ChannelMeasures, attach_measures, measure_channel
+from .measures import ChannelMeasures, attach_measures, measure_channel, own_speech
 from .second_look import SECOND_LOOK_VERSION, second_look, sensitive_speech
 from .models import ModelRef
 from .options import AsrOptions
@@ -236,7 +236,10 @@ def _speech_by_role(recognition: Recognition, layout: str) -> dict[str, list[lis
     from .roles import layout_roles
 
     roles = layout_roles(layout)
-    return {roles[ch]: [[round(a, 3), round(b, 3)] for a, b in m.speech] for ch, m in recognition.measures.items()}
+    measures = recognition.measures
+    return {roles[ch]: [[round(a, 3), round(b, 3)] for a, b in (own_speech(m, measures[1 - ch]) if 1 - ch in measures
+                                                                 else m.speech)]
+            for ch, m in measures.items()}
 
 
 def transcribe_call(
