@@ -67,8 +67,12 @@ class SilenceCheck(Check):
         if not transcript.by_role("agent"):
             return CheckResult.not_applicable(self.id, NO_AGENT_SPEECH)
         speech = anyone_speaking(transcript)
+        # Between the first word and the last: the VAD also hears a ringback's tones before anyone speaks.
+        first_word = min(u.start for u in transcript.utterances)
+        last_word = max(u.end for u in transcript.utterances)
         findings, excused, longest, total = [], 0, 0.0, 0.0
         for (_, gap_start), (gap_end, _) in zip(speech, speech[1:]):
+            gap_start, gap_end = max(gap_start, first_word), min(gap_end, last_word)
             silence = gap_end - gap_start
             if silence < config.min_silence_s:
                 continue
@@ -101,8 +105,13 @@ class SilenceCheck(Check):
         phrases = config.hold_phrases or StandardPhrasingConfig().ask_phrases
         holds = compile_phrases(phrases, config.matching)
         matches = [m for i in window for m in match_utterance(transcript.utterances[i], holds)]
-        return expected_words(transcript, window, phrases, matches, context.verifier, config.verification,
-                              "did the agent announce the hold?")
+        question = "did the agent announce the hold?"
+        outcome, verified = expected_words(transcript, window, phrases, matches, context.verifier,
+                                           config.verification, question)
+        if outcome == NOT_SAID and (echo := _echo_in(transcript, window, gap_start)):
+            return UNCERTAIN, Verification(question, window[-1], transcript.utterances[window[-1]].raw_text, 0.0,
+                                           outcome=UNCERTAIN, reason=echo)
+        return outcome, verified
 
     @staticmethod
     def _finding(transcript: Transcript, index: int | None, start: float, end: float, announced: bool,
@@ -123,3 +132,14 @@ class SilenceCheck(Check):
                                      reason=verified.reason or "the hold request can't be read")
                 finding.deduction = 0.0
         return finding
+
+
+def _echo_in(transcript: Transcript, window: list[int], gap_start: float) -> str | None:
+    """Where Whisper wrote its prompt back in the agent's last words before a silence (工号、客服、订单 for 请您稍等，
+    我这边帮您查一下, corpus call c208): the hold request may be under it."""
+    start = transcript.utterances[window[0]].start
+    for echo in transcript.prompt_echoes:
+        if echo.role in ("agent", "any") and echo.end > start - 0.5 and echo.start < gap_start:
+            return (f"Whisper wrote its prompt's words ({echo.text}) at {echo.start:.1f} s, not what the agent said "
+                    f"there: the hold request may be under them")
+    return None
