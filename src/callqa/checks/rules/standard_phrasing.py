@@ -102,13 +102,14 @@ class StandardPhrasingConfig(PhraseCheckConfig):
             "12315",
             "(怎么|为什么)(总是|老是|每次都)这样",
             "负点责任",
+            "了(八百|好几|多少)遍",
         ],
         metadata={"phrases": True, "optional": True},
     )
     # ... or words of the sentiment lexicon (checks/data/sentiment_lexicon.yaml, or ``lexicon``) at least this
-    # negative, in an utterance it scores negative: its escalation, anger and strong-negative tiers (投诉,
-    # 气死, 失望, 敷衍, 没人接) name dissatisfaction in far more words than a cue list; its milder tiers
-    # (太贵, 打不通, 真麻烦) are problems or resignation. 0 turns it off.
+    # negative as said, in an utterance it scores negative: its escalation, anger and strong-negative tiers (投诉,
+    # 气死, 失望, 敷衍, 没人接), and a milder word intensified (太烂), name dissatisfaction in far more words than a
+    # cue list; milder words alone (太贵, 打不通, 真麻烦) are problems or resignation. 0 turns it off.
     complaint_lexicon_weight: float = field(default=-0.8, metadata={"signed": True})
     lexicon: str = ""  # a lexicon YAML replacing the packaged one (as checks.sentiment.lexicon)
     apology_phrases: list[str] = field(
@@ -362,14 +363,13 @@ class StandardPhrasingCheck(Check):
 
 
 def _complaint_word(model: LexiconSentimentModel, text: str, weight: float) -> str | None:
-    """The word of a customer's utterance that makes it a complaint by the lexicon: an entry weighing
-    ``weight`` or less, still negative in context (不生气 is not), in an utterance scored negative."""
+    """The word of a customer's utterance that makes it a complaint by the lexicon: an entry weighing ``weight``
+    or less as said (太烂 as much as 失望; 不生气 not at all), in an utterance scored negative."""
     score = model.classify_one(text, "customer")
     if score.label != "negative":
         return None
     for driver in score.drivers:
-        entry = model.lexicon.entries.get(driver.entry or driver.word)
-        if entry is not None and entry.value <= weight and driver.weight < 0:
+        if (driver.entry or driver.word) in model.lexicon.entries and driver.weight <= weight:
             return driver.word
     return None
 
