@@ -236,10 +236,12 @@ def _speech_by_role(recognition: Recognition, layout: str) -> dict[str, list[lis
     from .roles import layout_roles
 
     roles = layout_roles(layout)
-    measures = recognition.measures
-    return {roles[ch]: [[round(a, 3), round(b, 3)] for a, b in (own_speech(m, measures[1 - ch]) if 1 - ch in measures
-                                                                 else m.speech)]
-            for ch, m in measures.items()}
+    speech = {}
+    for channel, m in recognition.measures.items():
+        other = recognition.measures.get(1 - channel)
+        spans = own_speech(m, other) if other is not None else m.speech  # the other party leaking in left out
+        speech[roles[channel]] = [[round(a, 3), round(b, 3)] for a, b in spans]
+    return speech
 
 
 def transcribe_call(

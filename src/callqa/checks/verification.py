@@ -43,6 +43,8 @@ __all__ = [
     "said_by_doubtful_speaker",
     "replace_span",
     "unreadable",
+    "leave_to_listening",
+    "prompt_echo_in",
 ]
 
 SAID, NOT_SAID, UNCERTAIN = "said", "not said", "uncertain"
@@ -100,6 +102,24 @@ def unreadable(text: str, best: Any, settings: VerificationSettings, min_tokens:
         return "Whisper wrote Latin or Cyrillic letters here: the line is too bad to read"
     if best.tokens >= min_tokens and best.mean_logprob < settings.unintelligible_below:
         return f"the audio fits no reading well ({best.mean_logprob:.2f} per token)"
+    return None
+
+
+def leave_to_listening(finding: Any, reason: str | None = None) -> None:
+    """The finding takes no points until a reviewer confirms it: its deduction is kept as ``would_deduct``."""
+    finding.extra.update(needs_listening=True, would_deduct=finding.deduction)
+    if reason:
+        finding.extra["reason"] = reason
+    finding.deduction = 0.0
+
+
+def prompt_echo_in(transcript: Transcript, start: float, end: float, what: str) -> str | None:
+    """Why the agent's words between ``start`` and ``end`` can't prove ``what`` was never said: Whisper wrote its
+    prompt back there (工号、致电、客服…) instead of what the agent said. None when it did not."""
+    for echo in transcript.prompt_echoes:
+        if echo.role in ("agent", "any") and echo.end > start and echo.start < end:
+            return (f"Whisper wrote its prompt's words ({echo.text}) at {echo.start:.1f} s, not what the agent "
+                    f"said there: {what} may be under them")
     return None
 
 
@@ -315,8 +335,7 @@ def settle_pieces(check_id: str, transcript: Transcript, pieces: list[MissingPie
             fextra["verification"] = piece.verification.to_dict()
         finding = utterance_finding(transcript, piece.anchor, piece.detail, share, matching, fextra)
         if piece.outcome == UNCERTAIN:
-            finding.extra.update(needs_listening=True, would_deduct=finding.deduction)
-            finding.deduction = 0.0
+            leave_to_listening(finding)
         findings.append(finding)
     if all(p.outcome == UNCERTAIN for p in pieces):
         reasons = "; ".join(dict.fromkeys(p.verification.reason for p in pieces if p.verification))

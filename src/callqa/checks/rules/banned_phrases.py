@@ -16,7 +16,7 @@ from ..matching import (
     match_utterance,
     utterance_finding,
 )
-from ..verification import NOT_SAID, SAID, Verification, replace_span, verify_rivals
+from ..verification import NOT_SAID, SAID, Verification, leave_to_listening, replace_span, verify_rivals
 
 
 @dataclass
@@ -265,8 +265,7 @@ def _settle(check_id: str, findings: list[tuple[Finding, Verification | str | No
             doubtful.append(finding)
     extra = {"excused": excused} if excused else {}
     for finding in doubtful:
-        finding.extra.update(needs_listening=True, would_deduct=finding.deduction)
-        finding.deduction = 0.0
+        leave_to_listening(finding)
     if convicted:
         return CheckResult(check_id, False, sum(f.deduction for f in convicted), convicted + doubtful, extra=extra)
     if doubtful:

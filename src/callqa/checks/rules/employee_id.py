@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ...asr.transcript import Transcript, Utterance
@@ -9,7 +10,7 @@ from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from ..matching import MatchSettings, PhraseCheckConfig, compile_phrases, match_utterance, utterance_finding
 from ..id_verification import verify_missing_id, verify_stated_id
 from ..spoken_ids import StatedId, find_ids, parse_id
-from ..verification import UNCERTAIN
+from ..verification import UNCERTAIN, prompt_echo_in
 
 @dataclass
 class EmployeeIdConfig(PhraseCheckConfig):
@@ -192,11 +193,7 @@ def _unheard_opening(indices: list[int], transcript: Transcript, config: Employe
     if frame := _id_frame(indices, transcript, config):
         return f"the opening announces an ID ({frame}) but its digits can't be read"
     if indices:
-        end = max(transcript.utterances[i].end for i in indices)
-        for echo in transcript.prompt_echoes:
-            if echo.role in ("agent", "any") and echo.start < end:
-                return (f"Whisper wrote its prompt's words ({echo.text}) at {echo.start:.1f} s, not what the agent "
-                        f"said there: the ID may be under them")
+        return prompt_echo_in(transcript, -math.inf, max(transcript.utterances[i].end for i in indices), "the ID")
     return None
 
 

@@ -8,7 +8,8 @@ from ...asr.transcript import Transcript
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult, Finding
 from ..matching import PhraseCheckConfig, compile_phrases, is_low_confidence, match_utterance
 from ..timing import anyone_speaking, measured
-from ..verification import NOT_SAID, SAID, UNCERTAIN, Verification, expected_words
+from ..verification import NOT_SAID, SAID, UNCERTAIN, Verification, expected_words, leave_to_listening
+from ..verification import prompt_echo_in
 from .standard_phrasing import StandardPhrasingConfig
 
 # The agent's words that may announce a hold: their utterances ending this close before the silence (请您稍等。
@@ -103,12 +104,14 @@ class SilenceCheck(Check):
         near = [i for i in before[-3:-1] if transcript.utterances[i].end >= gap_start - _ANNOUNCEMENT_S]
         window = near + before[-1:]
         phrases = config.hold_phrases or StandardPhrasingConfig().ask_phrases
-        holds = compile_phrases(phrases, config.matching)
+        holds = compile_phrases(phrases, config.matching)  # compiled once: matching caches it
         matches = [m for i in window for m in match_utterance(transcript.utterances[i], holds)]
         question = "did the agent announce the hold?"
         outcome, verified = expected_words(transcript, window, phrases, matches, context.verifier,
                                            config.verification, question)
-        if outcome == NOT_SAID and (echo := _echo_in(transcript, window, gap_start)):
+        # 工号、客服、订单 written for 请您稍等，我这边帮您查一下 (corpus call c208): the request may be under it.
+        start = transcript.utterances[window[0]].start - 0.5
+        if outcome == NOT_SAID and (echo := prompt_echo_in(transcript, start, gap_start, "the hold request")):
             return UNCERTAIN, Verification(question, window[-1], transcript.utterances[window[-1]].raw_text, 0.0,
                                            outcome=UNCERTAIN, reason=echo)
         return outcome, verified
@@ -128,18 +131,5 @@ class SilenceCheck(Check):
         if verified is not None:
             finding.extra["verification"] = verified.to_dict()
             if not announced and verified.outcome == UNCERTAIN:  # the hold request may be in words nobody can read
-                finding.extra.update(needs_listening=True, would_deduct=finding.deduction,
-                                     reason=verified.reason or "the hold request can't be read")
-                finding.deduction = 0.0
+                leave_to_listening(finding, verified.reason or "the hold request can't be read")
         return finding
-
-
-def _echo_in(transcript: Transcript, window: list[int], gap_start: float) -> str | None:
-    """Where Whisper wrote its prompt back in the agent's last words before a silence (工号、客服、订单 for 请您稍等，
-    我这边帮您查一下, corpus call c208): the hold request may be under it."""
-    start = transcript.utterances[window[0]].start
-    for echo in transcript.prompt_echoes:
-        if echo.role in ("agent", "any") and echo.end > start - 0.5 and echo.start < gap_start:
-            return (f"Whisper wrote its prompt's words ({echo.text}) at {echo.start:.1f} s, not what the agent said "
-                    f"there: the hold request may be under them")
-    return None
