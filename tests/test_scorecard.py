@@ -172,3 +172,14 @@ def test_the_hold_request_is_written_once_and_silence_follows_it(tmp_path):
     own = load_scorecard(write(tmp_path, '[checks.silence]\nhold_phrases = ["请别挂断"]\n'))
     assert own.checks["silence"].hold_phrases == ["请别挂断"]
     assert own.checks["standard_phrasing"].ask_phrases == default.checks["standard_phrasing"].ask_phrases
+
+
+def test_complaints_read_the_sentiment_lexicon_a_scorecard_gives(tmp_path):
+    from pathlib import Path
+
+    lexicon = tmp_path / "lexicon.yaml"
+    lexicon.write_text((Path(__file__).parent.parent / "src/callqa/checks/data/sentiment_lexicon.yaml").read_text("utf-8"),
+                       encoding="utf-8")
+    assert load_scorecard(None).checks["standard_phrasing"].lexicon == ""
+    card = load_scorecard(write(tmp_path, f'[checks.sentiment]\nlexicon = "{lexicon}"\n'))
+    assert card.checks["standard_phrasing"].lexicon == str(lexicon)  # one setting, both checks

@@ -214,7 +214,8 @@ def _fill_same_as(configs: dict[str, CheckConfig], errors: list[str]) -> None:
             if other is None or not hasattr(other, key):
                 errors.append(f"checks.{check_id}.{field_.name}: follows {target}, which does not exist")
                 continue
-            setattr(config, field_.name, list(getattr(other, key)))
+            value = getattr(other, key)
+            setattr(config, field_.name, list(value) if isinstance(value, list) else value)
 
 
 def _build(cls: type, section: dict[str, Any], where: str, errors: list[str]) -> Any:

@@ -111,7 +111,9 @@ class StandardPhrasingConfig(PhraseCheckConfig):
     # 气死, 失望, 敷衍, 没人接), and a milder word intensified (太烂), name dissatisfaction in far more words than a
     # cue list; milder words alone (太贵, 打不通, 真麻烦) are problems or resignation. 0 turns it off.
     complaint_lexicon_weight: float = field(default=-0.8, metadata={"signed": True})
-    lexicon: str = ""  # a lexicon YAML replacing the packaged one (as checks.sentiment.lexicon)
+    # A lexicon YAML replacing the packaged one. Empty: the scorecard's sentiment.lexicon, so a centre's own
+    # lexicon names both negative sentiment and complaints (the scorecard loader fills it in).
+    lexicon: str = field(default="", metadata={"optional": True, "same_as": "sentiment.lexicon"})
     apology_phrases: list[str] = field(
         default_factory=lambda: ["抱歉", "对不起", "不好意思", "道歉", "歉意", "给您带来[了](不便|麻烦|困扰)"],
         metadata={"phrases": True},
