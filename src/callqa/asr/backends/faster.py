@@ -6,6 +6,7 @@ import numpy as np
 
 from ..models import ModelRef
 from ..options import AsrOptions
+from ..vad import join_chunks, speech_chunks
 from .base import SAMPLE_RATE, WINDOW_S, AsrSegment, AsrWord, TextScore
 
 
@@ -37,15 +38,20 @@ class FasterWhisperBackend:
         audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
         if audio.size < SAMPLE_RATE // 100:  # under 10 ms: nothing Whisper could hear
             return []
+        # The sequential decoder gets asr/vad.py's chunks, starts reached back to onsets; the batched pipeline
+        # runs faster-whisper's own VAD over its chunk_length pieces.
+        chunks = speech_chunks(audio, options) if options.vad and not options.batch_size else None
+        if chunks == []:
+            return []
         segments, _info = self._transcriber(options).transcribe(
-            audio,
+            join_chunks(audio, chunks) if chunks else audio,
             **({"batch_size": options.batch_size} if options.batch_size else {}),
             # Always given: faster-whisper keeps the last chunk_length in the model's feature extractor.
             chunk_length=options.chunk_length,
             language=options.language,
             beam_size=options.beam_size,
             initial_prompt=options.prompt,
-            vad_filter=options.vad,
+            vad_filter=options.vad and bool(options.batch_size),
             vad_parameters={"threshold": options.vad_threshold, "speech_pad_ms": options.vad_speech_pad_ms},
             no_speech_threshold=options.no_speech_threshold,
             log_prob_threshold=options.log_prob_threshold,
@@ -54,6 +60,10 @@ class FasterWhisperBackend:
             # Each window is decoded on its own: on calls, carrying text over feeds repetition loops.
             condition_on_previous_text=False,
         )
+        if chunks:
+            from faster_whisper.transcribe import restore_speech_timestamps
+
+            segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
         return [
             AsrSegment(
                 start=float(s.start),

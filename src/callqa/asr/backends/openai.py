@@ -2,9 +2,9 @@
 
 A CTranslate2 model is converted once into the cache (asr/convert.py) and
 loaded with ``whisper.load_model``. Audio goes in as an ndarray, so
-openai-whisper never calls ffmpeg. For parity with faster-whisper's
-``vad_filter``, the same Silero VAD cuts the audio to speech before decoding
-and the times are mapped back to the original audio.
+openai-whisper never calls ffmpeg. For parity with the faster-whisper backend,
+the same VAD chunks (asr/vad.py) cut the audio to speech before decoding and
+the times are mapped back to the original audio.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import numpy as np
 
 from ..models import ModelRef
 from ..options import AsrOptions
+from ..vad import join_chunks
+from ..vad import speech_chunks as vad_chunks
 from .base import SAMPLE_RATE, WINDOW_S, AsrSegment, AsrWord, TextScore
 
 
@@ -67,14 +69,11 @@ class OpenAIWhisperBackend:
         if audio.size < SAMPLE_RATE // 100:
             return []
         speech_chunks: list[dict[str, int]] | None = None
-        if options.vad:
-            from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
-
-            vad = VadOptions(threshold=options.vad_threshold, speech_pad_ms=options.vad_speech_pad_ms)
-            speech_chunks = get_speech_timestamps(audio, vad, sampling_rate=SAMPLE_RATE)
+        if options.vad:  # the chunks the faster-whisper backend decodes (asr/vad.py)
+            speech_chunks = vad_chunks(audio, options)
             if not speech_chunks:
                 return []
-            audio = np.concatenate(collect_chunks(audio, speech_chunks, sampling_rate=SAMPLE_RATE)[0])
+            audio = join_chunks(audio, speech_chunks)
         result = self._decode(audio, options)
         segments = [_segment(s) for s in result["segments"]]
         if speech_chunks:
