@@ -197,6 +197,25 @@ def test_the_prompt_written_back_inside_a_segment_is_cut_out(text, left):
         content_key(text)]
 
 
+
+def c057_greeting_and_echo():
+    """Corpus call c057's agent channel: the greeting, then the prompt's word list over 12 s of speech."""
+    said = [("您", 0.50, 1.02), ("好，", 1.02, 1.24), ("这里是客服中心。", 1.56, 3.58), ("请问有什么可以帮到您。", 3.90, 5.52)]
+    echo = [("工", 5.96, 6.12), ("号、", 6.12, 6.34), ("致", 6.46, 6.60), ("电、", 6.60, 6.62), ("客", 7.32, 9.20),
+            ("服、", 9.20, 9.74), ("订", 9.94, 9.94), ("单、", 9.94, 12.78), ("快", 12.78, 12.78), ("递、", 15.11, 16.35),
+            ("退", 16.61, 17.31), ("款。", 17.31, 17.31)]
+    words = [AsrWord(a, b, w, 0.8) for w, a, b in said + echo]
+    return seg("".join(w.word for w in words), 0.5, 17.31, words=words)
+
+
+def test_a_segment_with_words_cut_out_spans_the_words_left():
+    kept = drop_hallucinations([c057_greeting_and_echo()], AsrOptions())
+    assert [(s.text, s.start, s.end) for s in kept] == [("您好，这里是客服中心。请问有什么可以帮到您。", 0.5, 5.52)]
+    # Without word times there is nothing to narrow it to.
+    bare = drop_hallucinations([seg(c057_greeting_and_echo().text, 0.5, 17.31)], AsrOptions())
+    assert [(s.start, s.end) for s in bare] == [(0.5, 17.31)]
+
+
 @pytest.mark.parametrize("text, echoed", [
     ("下午好，客服热线，请问遇到什么问题呢？工号、致电、语语服务。", "工号、致电"),  # 工号 said, then the prompt's list
     ("或是188号、客服、订单、", "客服、订单"),

@@ -8,6 +8,7 @@ import numpy as np
 
 from callqa.asr.backends.base import SAMPLE_RATE, AsrSegment, AsrWord
 from callqa.asr.cache import TranscriptCache
+from callqa.asr.filters import drop_hallucinations
 from callqa.asr.measures import HOP_S, ChannelMeasures
 from callqa.asr.models import ModelRef
 from callqa.asr.options import AsrOptions
@@ -40,6 +41,26 @@ def test_unwritten_speech_is_vad_speech_no_word_covers_and_not_the_other_partys_
     other = measures([(10.0, 12.0)], spans_db=[(10.0, 12.0, -10.0)])
     assert unwritten_speech(written, own.speech, own, other) == [(3.0, 4.5), (6.0, 8.0)]  # 5.0-5.3 too short
     assert unwritten_speech(written, own.speech, own) == [(3.0, 4.5), (6.0, 8.0), (10.0, 12.0)]  # 6-7, 7.4-8 join
+
+
+def test_speech_under_words_the_filters_cut_is_unwritten():
+    # Corpus call c057: Whisper wrote its prompt's word list (工号、致电、客服…) over 12 s of the agent's speech;
+    # those words are cut, so the speech under them is decoded again.
+    words = [AsrWord(0.5, 1.2, "您好，", 0.9), AsrWord(1.5, 3.6, "这里是客服中心。", 0.9),
+             AsrWord(6.0, 6.3, "工号、", 0.8), AsrWord(6.4, 6.6, "致电、", 0.8), AsrWord(7.3, 9.7, "客服、", 0.8),
+             AsrWord(9.9, 12.8, "订单、", 0.8), AsrWord(15.1, 16.4, "快递、", 0.8), AsrWord(16.6, 17.3, "退款。", 0.8)]
+    echoed = AsrSegment(0.5, 17.3, "".join(w.word for w in words), -0.3, 0.05, 1.1, words)
+    own = measures([(0.5, 3.6), (6.0, 12.9), (16.0, 18.0)], spans_db=[(0.0, 20.0, -25.0)])
+    assert unwritten_speech([echoed], own.speech, own) == []  # as Whisper wrote it, every span has words
+    assert unwritten_speech(drop_hallucinations([echoed], AsrOptions()), own.speech, own) == [(6.0, 12.9),
+                                                                                                (16.0, 18.0)]
+    backend = ClipBackend([[segment("工号二五三幺", 0.3, 2.0)], [segment("需要身份证的照片", 0.3, 1.9)]])
+    found = second_look(backend, np.zeros(20 * SAMPLE_RATE, np.float32), [echoed], own.speech, own, None,
+                        AsrOptions())
+    assert [s.text for s in found] == ["工号二五三幺", "需要身份证的照片"]
+    # Without a prompt those words are the agent's own, and nothing is decoded again.
+    assert second_look(ClipBackend([]), np.zeros(20 * SAMPLE_RATE, np.float32), [echoed], own.speech, own, None,
+                       AsrOptions(initial_prompt=None)) == []
 
 
 class ClipBackend:

@@ -54,8 +54,10 @@ DUPLICATE_CHANNEL_TOLERANCE = 0.01
 PIPELINE_VERSION = 1
 # Post-processing code and data, relative to the package: an edit to any of them makes older
 # transcripts in an output folder stale. Folders count with every .py and .yaml file in them.
+# The second look is among them: it runs again on a cached recognition when SECOND_LOOK_VERSION changes, and a
+# transcript kept in an output folder from before it would go on missing what it finds.
 _POSTPROCESSING_SOURCES = ("asr/pipeline.py", "asr/filters.py", "asr/echoes.py", "asr/measures.py",
-                           "asr/hallucinations.yaml", "asr/roles", "text")
+                           "asr/second_look.py", "asr/hallucinations.yaml", "asr/roles", "text")
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,8 @@ Whisper (with VAD, over 30 s windows) sometimes returns nothing for a whole
 stretch of a channel: on corpus call c012 it wrote the agent's first 13 s and
 then not one word of the 20 s of agent speech that followed, the closing among
 them; elsewhere a closing (请问还有什么问题吗？) or an ID (工号四六二幺为您服务)
-vanished between two written turns. A check then convicts the agent of
+vanished between two written turns; or Whisper wrote its prompt back over the
+speech, and the filters cut it. A check then convicts the agent of
 leaving out words they said. The VAD's own spans (measures.py) show where
 speech went unwritten; each such stretch is decoded again on its own.
 
@@ -25,13 +26,14 @@ import numpy as np
 
 from ..text import content_key
 from .backends.base import SAMPLE_RATE, WINDOW_S, AsrBackend, AsrSegment, AsrWord
+from .filters import drop_hallucinations
 from .measures import CROSSTALK_GAP_DB, ChannelMeasures, measure_channel
 from .options import AsrOptions
 
 __all__ = ["second_look", "sensitive_speech", "unwritten_speech", "SECOND_LOOK_VERSION"]
 
 # Bump when what the second look finds changes: recognitions cached with another version take it again.
-SECOND_LOOK_VERSION = 2
+SECOND_LOOK_VERSION = 3
 # The VAD that finds speech to look at again is more sensitive than transcription's (options.vad_threshold):
 # Silero's probability on a voice depends on what came before it, and on corpus call c164 the agent's whole
 # 请问还有什么可以为您效劳的吗 scored between 0.2 and 0.35 in its channel (above 0.35 on its own). Noise it lets
@@ -57,7 +59,7 @@ def unwritten_speech(segments: list[AsrSegment], speech: list[tuple[float, float
                      other: ChannelMeasures | None = None) -> list[tuple[float, float]]:
     """Stretches of ``speech`` (this channel's VAD spans) that no written word covers and that are not the
     other channel's voice (louder there by CROSSTALK_GAP_DB, by the levels in ``own`` and ``other``), joined
-    when close, each under 30 s."""
+    when close, each under 30 s. ``segments`` are what is kept of Whisper's (filters.drop_hallucinations)."""
     words = [(w.start, w.end) for seg in segments for w in seg.words if content_key(w.word)]
     if not words and segments:  # no word times: the segments' own spans
         words = [(seg.start, seg.end) for seg in segments]
@@ -88,7 +90,9 @@ def second_look(backend: AsrBackend, samples: np.ndarray, segments: list[AsrSegm
     Whisper was sure enough of."""
     found: list[AsrSegment] = []
     clip = clip_options(options)
-    for start, end in unwritten_speech(segments, speech, own, other):
+    # Words the filters cut were never heard: on corpus call c057 Whisper wrote its prompt's word list
+    # (工号、致电、客服…) over 12 s of the agent's speech, the employee ID among it.
+    for start, end in unwritten_speech(drop_hallucinations(segments, options), speech, own, other):
         first = max(0, int((start - PAD_S) * SAMPLE_RATE))
         offset = first / SAMPLE_RATE
         for seg in backend.transcribe(samples[first : int((end + PAD_S) * SAMPLE_RATE)], clip):
