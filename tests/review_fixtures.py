@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from callqa.asr.transcript import Utterance
+from callqa.asr.transcript import PromptEcho, Utterance
 from callqa.checks.base import CheckResult, Finding
 from callqa.files import file_sha256
 from callqa.reports.db import db_path, open_db, save_calls
@@ -159,7 +159,10 @@ def _listening_call(audio: Path) -> CallScore:
         "interruptions": CheckResult("interruptions", False, 2.0, [
             Finding(6.6, 7.0, "customer", "你说什么", "the customer spoke over the agent", 3, 2.0)]),
     }
-    return _call("call-005", "A03", "王芳", audio, u, checks)
+    call = _call("call-005", "A03", "王芳", audio, u, checks)
+    # Whisper wrote its prompt's word list back over 8.0-10.5 s of the agent's speech; the filters cut it out.
+    call.prompt_echoes = [PromptEcho("agent", 8.0, 10.5, "工号、致电、客服")]
+    return call
 
 
 @dataclass

@@ -186,7 +186,7 @@ def test_open_db_migrates_a_version_1_database(tmp_path):
     old.commit()
     old.close()
     conn = open_db(path)
-    assert "batch_id" in {r["name"] for r in conn.execute("PRAGMA table_info(calls)")}
+    assert {"batch_id", "prompt_echoes"} <= {r["name"] for r in conn.execute("PRAGMA table_info(calls)")}
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 

@@ -126,6 +126,16 @@ def test_the_timeline_draws_lanes_findings_dead_air_and_overtalk(client):
     assert 'class="mark state-open listen"' in svg and 'data-seek="5.2"' in svg
 
 
+def test_where_whisper_wrote_its_prompt_back_the_page_sends_a_listener(client):
+    page = client.get("/calls/call-005").get_data(as_text=True)
+    svg = page[page.index('<svg class="timeline"'):page.index("</svg>", page.index('<svg class="timeline"'))]
+    assert svg.count('class="echo"') == 1 and '<rect class="echo" data-seek="8.0"' in svg
+    note = re.search(r'<p class="listen-note echo-note" data-seek="8.0">(.*?)</p>', page, re.S)
+    assert note and "0:08.0–0:10.5" in note.group(1) and "坐席" in note.group(1) and "写回了提示词" in note.group(1)
+    other = client.get("/calls/call-002").get_data(as_text=True)
+    assert 'class="echo"' not in other and "echo-note" not in other
+
+
 # --- the queue: SQL sort, paging and filters ------------------------------------------------------
 
 @pytest.fixture(scope="module")

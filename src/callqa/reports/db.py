@@ -34,10 +34,12 @@ if TYPE_CHECKING:  # only the attributes are used; keeps the DB layer free of th
 
 DB_FILENAME = "callqa.sqlite"
 SCHEMA_VERSION = "4"  # 2: batches, calls.batch_id; 3: batches.input_root, calls.audio_sha256;
-# 4: calls.recorded_at, decisions.reason, appeals, samples, check_verdicts
+# 4: calls.recorded_at, decisions.reason, appeals, samples, check_verdicts; calls.prompt_echoes came later without
+# a new version: its readers take a missing column as none, so a read-only version-4 file still opens.
 # Columns added after the first schema, by table: (column, SQL type). _migrate adds them to older files.
 _ADDED_COLUMNS = {
-    "calls": (("batch_id", "INTEGER REFERENCES batches(batch_id)"), ("audio_sha256", "TEXT"), ("recorded_at", "TEXT")),
+    "calls": (("batch_id", "INTEGER REFERENCES batches(batch_id)"), ("audio_sha256", "TEXT"), ("recorded_at", "TEXT"),
+              ("prompt_echoes", "TEXT NOT NULL DEFAULT '[]'")),
     "batches": (("input_root", "TEXT"),),
     "decisions": (("reason", "TEXT"),),
 }
@@ -226,6 +228,7 @@ def _call_row(call: "CallScore", batch_id: int, now: str) -> dict[str, Any]:
         "scored_at": now,
         "batch_id": batch_id,
         "recorded_at": _recorded_at(call),
+        "prompt_echoes": json.dumps([asdict(e) for e in getattr(call, "prompt_echoes", [])], ensure_ascii=False),
     }
 
 

@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS calls (
     reviewed_by   TEXT,
     reviewed_at   TEXT,
     batch_id      INTEGER REFERENCES batches(batch_id),  -- added in schema version 2 (db.py migrates older files)
-    recorded_at   TEXT                -- when the call was recorded (manifest column, else the file's mtime); v4
+    recorded_at   TEXT,               -- when the call was recorded (manifest column, else the file's mtime); v4
+    prompt_echoes TEXT NOT NULL DEFAULT '[]'  -- JSON list of {role,start,end,text}: Whisper wrote its prompt, not the speech
 );
 
 CREATE TABLE IF NOT EXISTS findings (

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..checks.base import CheckResult
@@ -21,6 +21,17 @@ NEEDS_LISTENING_SQL = (
     "OR EXISTS (SELECT 1 FROM findings f WHERE f.call_id = c.call_id "
     "AND json_extract(f.extra, '$.needs_listening') = 1))"
 )
+
+
+@dataclass
+class EchoStretch:
+    """Where Whisper wrote its prompt back instead of the speech (asr/echoes.py): the transcript's words there,
+    if any (the second look decodes the stretch again), may be missing or wrong, so the page sends a listener."""
+
+    role: str  # "agent" or "customer" by the channel, "any" on a mono call
+    start: float
+    end: float
+    text: str  # the prompt's words Whisper wrote
 
 
 @dataclass
@@ -47,6 +58,7 @@ class CallRecord:
     batch_id: int | None = None
     recorded_at: str | None = None  # when recorded, if the scorer knew; pages fall back to scored_at
     sampled: bool = False  # drawn for human scoring (review/sampling.py)
+    prompt_echoes: list[EchoStretch] = field(default_factory=list)
 
 
 @dataclass
@@ -112,7 +124,19 @@ def _record(row: sqlite3.Row) -> CallRecord:
         batch_id=_column(row, "batch_id"),
         recorded_at=_column(row, "recorded_at"),
         sampled=bool(_column(row, "sampled")),
+        prompt_echoes=_echo_stretches(_load_json(_column(row, "prompt_echoes"), [])),
     )
+
+
+def _echo_stretches(echoes: Any) -> list[EchoStretch]:
+    """The stored prompt echoes; anything malformed is left out rather than failing the page."""
+    out = []
+    for e in echoes if isinstance(echoes, list) else []:
+        try:
+            out.append(EchoStretch(str(e["role"]), float(e["start"]), float(e["end"]), str(e.get("text", ""))))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
 
 
 def _column(row: sqlite3.Row, name: str) -> Any:

@@ -3,7 +3,9 @@
 Built only from utterance times and finding times, so a check that comes later
 (dead air, overtalk) shows without a change here: findings of ``silence`` are
 drawn as dead-air bands across both lanes, of ``interruptions`` as overtalk
-bands, any other as a tick above the lane of the speaker it concerns. Every
+bands, any other as a tick above the lane of the speaker it concerns; where
+Whisper wrote its prompt back (store.EchoStretch) is shaded on its speaker's
+lane, or on both on a mono call. Every
 shape carries ``data-seek`` (review.js plays from there); a finding's shape
 also names its card (``data-finding``).
 """
@@ -16,6 +18,7 @@ from html import escape
 from markupsafe import Markup
 
 from .evidence import FindingView, UtteranceView
+from .store import EchoStretch
 
 __all__ = ["timeline_svg", "BAND_CHECKS"]
 
@@ -39,9 +42,11 @@ def _clock(t: float) -> str:
 
 
 def timeline_svg(utterances: Iterable[UtteranceView], findings: Iterable[FindingView], duration: float | None,
-                 lane_names: dict[str, str], title: str) -> Markup:
-    utterances, findings = list(utterances), list(findings)
-    end = max([duration or 0.0, *(u.end for u in utterances), *(f.end for f in findings), 1.0])
+                 lane_names: dict[str, str], title: str, echoes: Iterable[EchoStretch] = (),
+                 echo_label: str = "prompt written back: listen") -> Markup:
+    utterances, findings, echoes = list(utterances), list(findings), list(echoes)
+    end = max([duration or 0.0, *(u.end for u in utterances), *(f.end for f in findings), *(s.end for s in echoes),
+               1.0])
     lane_y = {role: _TOP + i * (_LANE_H + _GAP) for i, role in enumerate(LANES)}
     height = _TOP + len(LANES) * (_LANE_H + _GAP) + 18
     # data-x0/x1/end let review.js place the playhead without knowing the layout
@@ -58,6 +63,9 @@ def timeline_svg(utterances: Iterable[UtteranceView], findings: Iterable[Finding
     for f in findings:
         if f.check_id in BAND_CHECKS:
             parts.append(_band(f, end, bottom))
+    for stretch in echoes:
+        for role in LANES if stretch.role not in lane_y else (stretch.role,):
+            parts.append(_echo_rect(stretch, end, lane_y[role], echo_label))
     for u in utterances:
         if u.role in lane_y:
             parts.append(_utterance(u, end, lane_y[u.role]))
@@ -87,3 +95,9 @@ def _tick(f: FindingView, end: float, y: float) -> str:
     return (f'<path class="mark state-{f.state}{" listen" if f.needs_listening else ""}" data-seek="{f.start}" '
             f'data-finding="{f.key}" d="M{x - 5:.1f},{y - 9} L{x + 5:.1f},{y - 9} L{x:.1f},{y - 1} Z">'
             f'<title>{escape(f.check_id)}: {escape(f.detail)}</title></path>')
+
+
+def _echo_rect(stretch: EchoStretch, end: float, y: float, label: str) -> str:
+    x0, x1 = _x(stretch.start, end), _x(stretch.end, end)
+    return (f'<rect class="echo" data-seek="{stretch.start}" x="{x0:.1f}" y="{y}" width="{max(1.5, x1 - x0):.1f}" '
+            f'height="{_LANE_H}"><title>{_clock(stretch.start)}–{_clock(stretch.end)} {escape(label)}</title></rect>')

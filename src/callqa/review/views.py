@@ -147,7 +147,8 @@ def call_page(call_id: str):
         has_audio=_audio_file(call) is not None,
         open_findings=sum(1 for f in all_findings if f.decidable and f.state == "open"),
         timeline=timeline_svg(utterances, all_findings, call.duration_s,
-                              {"agent": t("agent"), "customer": t("customer")}, t("timeline")),
+                              {"agent": t("agent"), "customer": t("customer")}, t("timeline"),
+                              echoes=call.prompt_echoes, echo_label=t("prompt echo")),
         verdicts=store.check_verdicts(conn, call.call_id),
         dismissed_keys={f.key for f in all_findings if f.state == "dismiss"},  # their words are no longer marked
     )

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..asr.transcript import Transcript, TranscriptionResult, Utterance
+from ..asr.transcript import PromptEcho, Transcript, TranscriptionResult, Utterance
 from ..checks.base import CallContext, CheckResult, finding_fingerprint
 from ..checks.registry import run_checks
 from .outcome import compute_outcome
@@ -45,6 +45,9 @@ class CallScore:
     # not in calls.jsonl.
     audio_path: Path | None = None
     audio_sha256: str | None = None
+    # Where Whisper wrote its prompt back instead of the speech (asr/echoes.py): the review page marks these
+    # stretches, whose words may be missing or wrong, for a listener. Database only, like the recording.
+    prompt_echoes: list[PromptEcho] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The calls.jsonl object (validated by reports/calls.schema.json)."""
@@ -123,6 +126,7 @@ def score_call(result: TranscriptionResult, scorecard: Any, roster: Roster | Non
         flagged=True,
         audio_path=call.path if transcript is not None else None,
         audio_sha256=transcript.info.audio_sha256 if transcript is not None and transcript.info else None,
+        prompt_echoes=list(transcript.prompt_echoes) if transcript is not None else [],
     )
     error = result.error
     if error is None and transcript is None:
