@@ -173,3 +173,15 @@ def test_a_hold_request_whisper_misheard_is_put_to_the_audio_before_a_silence_co
     assert not_said.passed is False and not_said.deduction == 2 and not_said.findings[0].extra["verification"]
     close = _silence(heard, {heard: [-1.0] * 10, "请您稍等，我帮您看一下。": [-1.0] * 9 + [-2.0]})
     assert close.passed is None and close.findings[0].extra["needs_listening"] and close.deduction == 0
+
+
+def test_words_that_sound_like_the_hold_request_are_not_rejected_by_a_few_nats():
+    heard = "请您耐心伤后，我帮您确认一下。"  # 请您耐心稍候 misheard (shang hou for shao hou)
+    placed = "请您耐心稍候，我帮您确认一下。"
+    near = _silence(heard, {heard: [-0.5] * 10, placed: [-0.5] * 9 + [-5.5]})  # 5 nats behind Whisper's words
+    assert near.passed is None and near.deduction == 0
+    assert "sound like the phrase" in near.findings[0].extra["verification"]["reason"]
+    far = _silence(heard, {heard: [-0.5] * 10, placed: [-0.5] * 9 + [-12.5]})  # 12 nats behind: not said
+    assert far.passed is False and far.deduction == 2
+    unlike = "那我现在看一下，请您看一下。"  # nothing like a hold request: a few nats still reject it
+    assert _silence(unlike, {unlike: [-0.5] * 10}).passed is False
