@@ -155,6 +155,9 @@ def _best_span(heard: str, variant: str) -> tuple[int, int, float] | None:
 
 # A placement whose syllables are this close to the phrase is a likely mishearing of it (edits per syllable).
 _CLOSE_LIKENESS = 0.34
+# Words that can't be read, or that sound like the phrase, are judged "not said" only by this many times
+# reject_margin: their own lead over the phrase is what Whisper's mishearing costs, not evidence.
+_FAR_REJECT = 3
 
 
 def phrase_candidates(heard: str, entries: list[str], where: str, limit: int) -> list[str]:
@@ -215,7 +218,7 @@ def _doubt_close_likeness(outcome: Verification, heard: str, entries: list[str],
     """Words that sound like the phrase (a close likeness: 请您耐心伤后 for 请您耐心稍候) are not proof it was
     not said: Whisper's own words fit the audio best, by a few nats per syllable it changed (on dev, hold
     requests heard as 伤后/上后 lost to them by 4.5-5 nats). Only a far margin rejects them."""
-    if (outcome.outcome == NOT_SAID and outcome.margin > -3 * settings.reject_margin
+    if (outcome.outcome == NOT_SAID and outcome.margin > -_FAR_REJECT * settings.reject_margin
             and _closeness(heard, entries) <= _CLOSE_LIKENESS):
         outcome.outcome = UNCERTAIN
         outcome.reason = ("the words heard sound like the phrase and the audio can't tell them apart "
@@ -245,7 +248,7 @@ def _compare(transcript: Transcript, index: int, heard: str, candidates: list[st
     else:
         result.reason = f"the audio fits both readings (margin {result.margin:+.1f})"
     # Words nobody can read leave the question open, unless the audio rejects the phrase by far.
-    if result.outcome != SAID and result.margin > -3 * settings.reject_margin and (
+    if result.outcome != SAID and result.margin > -_FAR_REJECT * settings.reject_margin and (
             why := unreadable(heard, top, settings)):
         result.outcome, result.reason = UNCERTAIN, why
     return result
