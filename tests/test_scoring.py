@@ -9,7 +9,7 @@ import pytest
 from callqa.asr.transcript import CallInput, PromptEcho, Transcript, TranscriptionResult, Utterance
 from callqa.reports.db import db_path, open_db, save_calls
 from callqa.reports.jsonl import schema_errors
-from callqa.review.store import EchoStretch, get_call
+from callqa.review.store import get_call
 from callqa.scoring.outcome import compute_outcome
 from callqa.scoring.roster import RosterError, load_roster
 from callqa.scoring.score import score_call
@@ -125,7 +125,7 @@ def test_prompt_echoes_reach_the_results_database(scorecard, roster, tmp_path):
     assert call.prompt_echoes == scored.transcript.prompt_echoes and "prompt_echoes" not in call.to_json()
     conn = open_db(db_path(tmp_path))
     save_calls(conn, [call], scorecard_text="", flag_below=80.0, source="tests")
-    assert get_call(conn, "echo").prompt_echoes == [EchoStretch("agent", 1.0, 4.0, "工号、致电")]
+    assert get_call(conn, "echo").prompt_echoes == [PromptEcho("agent", 1.0, 4.0, "工号、致电")]
 
 
 def test_fingerprints_survive_rescoring_with_shifted_times(scorecard, roster):

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..asr.transcript import PromptEcho
 from ..checks.base import CheckResult
 from ..reports import tables
 
@@ -21,17 +22,6 @@ NEEDS_LISTENING_SQL = (
     "OR EXISTS (SELECT 1 FROM findings f WHERE f.call_id = c.call_id "
     "AND json_extract(f.extra, '$.needs_listening') = 1))"
 )
-
-
-@dataclass
-class EchoStretch:
-    """Where Whisper wrote its prompt back instead of the speech (asr/echoes.py): the transcript's words there,
-    if any (the second look decodes the stretch again), may be missing or wrong, so the page sends a listener."""
-
-    role: str  # "agent" or "customer" by the channel, "any" on a mono call
-    start: float
-    end: float
-    text: str  # the prompt's words Whisper wrote
 
 
 @dataclass
@@ -58,7 +48,8 @@ class CallRecord:
     batch_id: int | None = None
     recorded_at: str | None = None  # when recorded, if the scorer knew; pages fall back to scored_at
     sampled: bool = False  # drawn for human scoring (review/sampling.py)
-    prompt_echoes: list[EchoStretch] = field(default_factory=list)
+    # where Whisper wrote its prompt back (asr/echoes.py): the page sends a listener there
+    prompt_echoes: list[PromptEcho] = field(default_factory=list)
 
 
 @dataclass
@@ -128,12 +119,12 @@ def _record(row: sqlite3.Row) -> CallRecord:
     )
 
 
-def _echo_stretches(echoes: Any) -> list[EchoStretch]:
+def _echo_stretches(echoes: Any) -> list[PromptEcho]:
     """The stored prompt echoes; anything malformed is left out rather than failing the page."""
     out = []
     for e in echoes if isinstance(echoes, list) else []:
         try:
-            out.append(EchoStretch(str(e["role"]), float(e["start"]), float(e["end"]), str(e.get("text", ""))))
+            out.append(PromptEcho(str(e["role"]), float(e["start"]), float(e["end"]), str(e.get("text", ""))))
         except (KeyError, TypeError, ValueError):
             continue
     return out

@@ -4,7 +4,7 @@ Built only from utterance times and finding times, so a check that comes later
 (dead air, overtalk) shows without a change here: findings of ``silence`` are
 drawn as dead-air bands across both lanes, of ``interruptions`` as overtalk
 bands, any other as a tick above the lane of the speaker it concerns; where
-Whisper wrote its prompt back (store.EchoStretch) is shaded on its speaker's
+Whisper wrote its prompt back (asr/echoes.py) is shaded on its speaker's
 lane, or on both on a mono call. Every
 shape carries ``data-seek`` (review.js plays from there); a finding's shape
 also names its card (``data-finding``).
@@ -17,8 +17,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from ..asr.transcript import PromptEcho
 from .evidence import FindingView, UtteranceView
-from .store import EchoStretch
 
 __all__ = ["timeline_svg", "BAND_CHECKS"]
 
@@ -42,7 +42,7 @@ def _clock(t: float) -> str:
 
 
 def timeline_svg(utterances: Iterable[UtteranceView], findings: Iterable[FindingView], duration: float | None,
-                 lane_names: dict[str, str], title: str, echoes: Iterable[EchoStretch] = (),
+                 lane_names: dict[str, str], title: str, echoes: Iterable[PromptEcho] = (),
                  echo_label: str = "prompt written back: listen") -> Markup:
     utterances, findings, echoes = list(utterances), list(findings), list(echoes)
     end = max([duration or 0.0, *(u.end for u in utterances), *(f.end for f in findings), *(s.end for s in echoes),
@@ -97,7 +97,7 @@ def _tick(f: FindingView, end: float, y: float) -> str:
             f'<title>{escape(f.check_id)}: {escape(f.detail)}</title></path>')
 
 
-def _echo_rect(stretch: EchoStretch, end: float, y: float, label: str) -> str:
+def _echo_rect(stretch: PromptEcho, end: float, y: float, label: str) -> str:
     x0, x1 = _x(stretch.start, end), _x(stretch.end, end)
     return (f'<rect class="echo" data-seek="{stretch.start}" x="{x0:.1f}" y="{y}" width="{max(1.5, x1 - x0):.1f}" '
             f'height="{_LANE_H}"><title>{_clock(stretch.start)}–{_clock(stretch.end)} {escape(label)}</title></rect>')
