@@ -4,8 +4,9 @@ The opening is rescored with the roster's ID, the ID Whisper heard, and the
 IDs a phone line confuses them with (one digit replaced by its sound-alike:
 一/七, 六/九, ...); ``ok`` only when the roster's ID wins clearly, ``mismatch``
 only when another ID wins by ``mismatch_margin`` (which one is recorded) and is
-not the roster's own with digits lost, otherwise the check needs listening. Where no ID was heard at all (资料爱衣 for 四六二一),
-the roster's ID put in the place the words most resemble an ID statement
+not the roster's own with digits lost, otherwise the check needs listening.
+Where no ID was heard at all (资料爱衣 for 四六二一), the roster's ID put in the
+place the words most resemble an ID statement
 must beat its sound-alikes there and cost little against the heard words
 (``verify_missing_id``).
 """
@@ -97,11 +98,11 @@ def verify_stated_id(transcript: Transcript, index: int, heard_text: str, stated
     if roster - other >= settings.id_margin or (stated.digits == expected and other - roster < settings.mismatch_margin):
         record.outcome = SAID
         return IdVerdict("ok", expected, record)
-    if other - roster >= settings.mismatch_margin and _roster_id_cut_short(best_other_id, expected):
-        record.reason = (f"the audio fits {best_other_id} best, which reads like the roster's {expected} with "
-                         "digits lost: listen to the ID")
-        return IdVerdict("uncertain", stated.digits, record)
     if other - roster >= settings.mismatch_margin:
+        if _roster_id_cut_short(best_other_id, expected):
+            record.reason = (f"the audio fits {best_other_id} best, which reads like the roster's {expected} with "
+                             "digits lost: listen to the ID")
+            return IdVerdict("uncertain", stated.digits, record)
         record.outcome = NOT_SAID
         record.reason = f"the audio holds {best_other_id}, not the roster's {expected}"
         return IdVerdict("mismatch", best_other_id, record)

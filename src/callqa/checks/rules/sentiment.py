@@ -97,6 +97,7 @@ class SentimentCheck(Check):
         by_role = {role: [(i, scores[i]) for i, _ in transcript.by_role(role)] for role in ("customer", "agent")}
         stand_ins = _stand_ins(transcript, by_role, config, model)
         customer_side = by_role["customer"] or stand_ins
+        shown = dict(enumerate(scores)) | dict(stand_ins)  # a stand-in is shown as it counted: the customer's
         customer = call_level(customer_side, config)
         agent = call_level(by_role["agent"], config)
         ending = call_level(customer_side[-max(1, config.ending_utterances):], config)
@@ -104,14 +105,16 @@ class SentimentCheck(Check):
             "customer": customer,
             "agent": agent,
             "utterances": [
-                {"index": i, "role": u.role, "label": s.label, "score": s.score, "words": s.words()}
-                for i, (u, s) in enumerate(zip(utterances, scores))
+                {"index": i, "role": u.role, "label": shown[i].label, "score": shown[i].score,
+                 "words": shown[i].words()}
+                for i, u in enumerate(utterances)
             ],
             "model": model.name,
         }
         customer_findings = self._findings(transcript, customer_side, config, model, doubtful=bool(stand_ins))
         stood_in = {i for i, _ in stand_ins}
-        agent_findings = self._findings(transcript, [x for x in by_role["agent"] if x[0] not in stood_in], config, model)
+        agent_own = [(i, score) for i, score in by_role["agent"] if i not in stood_in]
+        agent_findings = self._findings(transcript, agent_own, config, model)
         if not customer_side:
             extra["reason"] = "the customer does not speak in this call"
             return CheckResult(self.id, None, 0.0, agent_findings, critical=config.critical, extra=extra)
