@@ -261,8 +261,8 @@ class StandardPhrasingCheck(Check):
             question = "did the agent thank the customer for waiting?"
             outcome, verified = expected_words(transcript, after, config.thanks_phrases, matches, context.verifier,
                                                config.verification, question)
-            outcome, verified = _or_doubtful(outcome, verified, transcript, range(wait.resume, max(after) + 1),
-                                             thanks, config, question)
+            stretch = range(wait.resume, _through_doubtful(transcript, max(after), config) + 1)
+            outcome, verified = _or_doubtful(outcome, verified, transcript, stretch, thanks, config, question)
             if outcome != SAID:
                 detail = "after the wait the agent did not thank the customer (感谢您的耐心等待)"
                 fextra = {"missing": "thanks_for_waiting", "waited_s": round(wait.waited_s, 1)}
@@ -390,6 +390,17 @@ def _or_doubtful(outcome: str, verified, transcript: Transcript, indices: range,
     doubt = said_by_doubtful_speaker(transcript, list(indices), lambda u: match_utterance(u, phrases),
                                      config.verification, question)
     return (UNCERTAIN, doubt) if doubt is not None else (outcome, verified)
+
+
+def _through_doubtful(transcript: Transcript, last: int, config: StandardPhrasingConfig) -> int:
+    """``last``, or on a mono call the last of the customer utterances right after it whose speaker the role
+    model doubted: the agent's turn may go on in them (dev c052: 不好意思， then 向您久等了 given to the customer
+    at role confidence 0.60, and the thanks after a hold was charged as missing)."""
+    utts = transcript.utterances
+    while (transcript.channels == "mono" and last + 1 < len(utts) and utts[last + 1].role == "customer"
+           and utts[last + 1].role_confidence < config.verification.speaker_doubt_below):
+        last += 1
+    return last
 
 
 def _sub_verdict(occasions: list, missing: list[MissingPiece]) -> str:
