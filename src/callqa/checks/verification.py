@@ -43,6 +43,7 @@ __all__ = [
     "verify_phrases",
     "verify_rivals",
     "said_by_doubtful_speaker",
+    "speaker_doubtful",
     "replace_span",
     "unreadable",
     "leave_to_listening",
@@ -308,16 +309,21 @@ def expected_words(
     return found.outcome, found
 
 
+def speaker_doubtful(transcript: Transcript, index: int, settings: VerificationSettings) -> bool:
+    """On a mono call, whether the role model was unsure who said utterance ``index`` (below
+    ``speaker_doubt_below``): its words can't be charged to either party for sure."""
+    u = transcript.utterances[index]
+    return transcript.channels == "mono" and u.role_confidence < settings.speaker_doubt_below
+
+
 def said_by_doubtful_speaker(transcript: Transcript, indices: list[int], matcher: Any,
                              settings: VerificationSettings, question: str) -> Verification | None:
     """On a mono call, the expected words heard in one of ``indices`` (customer utterances near where they
     were due) whose speaker the role model was unsure of: the agent's words may have been given to the
     customer, so their absence is not proven. ``matcher(utterance)`` returns that utterance's matches."""
-    if transcript.channels != "mono":
-        return None
     for index in indices:
         u = transcript.utterances[index]
-        if u.role == "customer" and u.role_confidence < settings.speaker_doubt_below and matcher(u):
+        if u.role == "customer" and speaker_doubtful(transcript, index, settings) and matcher(u):
             return Verification(question, index, u.raw_text or u.text, 0.0, outcome=UNCERTAIN, reason=(
                 f"the words were heard, in an utterance given to the customer with role confidence "
                 f"{u.role_confidence:.2f}: on this mono call they may be the agent's"))

@@ -16,7 +16,8 @@ from ..matching import (
     match_utterance,
     utterance_finding,
 )
-from ..verification import NOT_SAID, SAID, Verification, leave_to_listening, replace_span, verify_rivals
+from ..verification import (NOT_SAID, SAID, Verification, leave_to_listening, replace_span, speaker_doubtful,
+                            verify_rivals)
 
 
 @dataclass
@@ -233,7 +234,7 @@ class BannedPhrasesCheck(Check):
         """Why this hit can't convict (a reason, or the verification that excused it), or None when it stands."""
         u = transcript.utterances[index]
         settings = config.verification
-        if transcript.channels == "mono" and u.role_confidence < settings.speaker_doubt_below:
+        if speaker_doubtful(transcript, index, settings):
             return f"on this mono call it is uncertain who said it (role confidence {u.role_confidence:.2f})"
         if context.verifier is None or not settings.enabled:
             return None

@@ -11,6 +11,7 @@ from ..base import CallContext, Check, CheckResult, Finding
 from ..matching import PhraseCheckConfig, split_deduction, utterance_finding
 from ..sentiment_models import LEXICON_MODEL, SentimentModel, SentimentScore, label_for, load_model, parse_label_map
 from ..sentiment_models import resolve_model_dir
+from ..verification import speaker_doubtful
 
 
 @dataclass
@@ -171,8 +172,7 @@ def _stand_ins(transcript: Transcript, by_role: dict[str, list[tuple[int, Sentim
     50 mono calls came out so, and "the customer does not speak" was wrong on each. Empty otherwise."""
     if by_role["customer"] or transcript.channels != "mono":
         return []
-    doubt = config.verification.speaker_doubt_below
-    indices = [i for i, _ in by_role["agent"] if transcript.utterances[i].role_confidence < doubt]
+    indices = [i for i, _ in by_role["agent"] if speaker_doubtful(transcript, i, config.verification)]
     texts = [transcript.utterances[i].text or transcript.utterances[i].raw_text for i in indices]
     return list(zip(indices, model.classify(texts, ["customer"] * len(texts)))) if indices else []
 

@@ -9,7 +9,8 @@ from ...asr.transcript import Transcript
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from ..matching import PhraseCheckConfig, compile_phrases, match_utterance
 from ..sentiment_models import Lexicon, LexiconSentimentModel
-from ..verification import SAID, UNCERTAIN, MissingPiece, expected_words, said_by_doubtful_speaker, settle_pieces
+from ..verification import (SAID, UNCERTAIN, MissingPiece, expected_words, said_by_doubtful_speaker, settle_pieces,
+                            speaker_doubtful)
 
 
 @dataclass
@@ -397,8 +398,8 @@ def _through_doubtful(transcript: Transcript, last: int, config: StandardPhrasin
     model doubted: the agent's turn may go on in them (dev c052: 不好意思， then 向您久等了 given to the customer
     at role confidence 0.60, and the thanks after a hold was charged as missing)."""
     utts = transcript.utterances
-    while (transcript.channels == "mono" and last + 1 < len(utts) and utts[last + 1].role == "customer"
-           and utts[last + 1].role_confidence < config.verification.speaker_doubt_below):
+    while (last + 1 < len(utts) and utts[last + 1].role == "customer"
+           and speaker_doubtful(transcript, last + 1, config.verification)):
         last += 1
     return last
 
