@@ -59,8 +59,11 @@ class SentimentCheck(Check):
     around does not fail the call, a call that ends in anger or a threat
     does. Stating a problem is neutral; anger and frustration at the
     service are negative. Customer words are never counted against the agent.
-    On a mono call where no utterance went to the customer, those whose speaker
-    is uncertain are read as the customer's: they may flag the call, never take points.
+    On a mono call, utterances whose speaker is uncertain are read as the
+    customer's where no utterance went to the customer, and otherwise where they
+    read negative as the customer's (anger is the customer's, courtesy the
+    agent's): they may flag the call, never take points; doubtful praise given
+    to the customer is set aside.
 
     **Anti-pattern**: the customer is angry and stays angry.
 
@@ -97,11 +100,11 @@ class SentimentCheck(Check):
         scores = model.classify([u.text or u.raw_text for u in utterances], [u.role for u in utterances]) if utterances else []
         by_role = {role: [(i, scores[i]) for i, _ in transcript.by_role(role)] for role in ("customer", "agent")}
         stand_ins = _stand_ins(transcript, by_role, config, model)
-        customer_side = by_role["customer"] or stand_ins
+        own = _customer_own(transcript, by_role, config)
+        customer_side = sorted(own + stand_ins, key=lambda pair: pair[0])
         shown = dict(enumerate(scores)) | dict(stand_ins)  # a stand-in is shown as it counted: the customer's
-        customer = call_level(customer_side, config)
+        customer, ending = call_level(customer_side, config), _ending(customer_side, config)
         agent = call_level(by_role["agent"], config)
-        ending = call_level(customer_side[-max(1, config.ending_utterances):], config)
         extra: dict[str, Any] = {
             "customer": customer,
             "agent": agent,
@@ -112,16 +115,17 @@ class SentimentCheck(Check):
             ],
             "model": model.name,
         }
-        customer_findings = self._findings(transcript, customer_side, config, model, doubtful=bool(stand_ins))
         stood_in = {i for i, _ in stand_ins}
+        customer_findings = self._findings(transcript, customer_side, config, model, doubtful=stood_in)
         agent_own = [(i, score) for i, score in by_role["agent"] if i not in stood_in]
         agent_findings = self._findings(transcript, agent_own, config, model)
-        if not customer_side:
+        if not customer_side and not by_role["customer"]:
             extra["reason"] = "the customer does not speak in this call"
             return CheckResult(self.id, None, 0.0, agent_findings, critical=config.critical, extra=extra)
         if stand_ins:
-            extra["customer_read_from"] = (f"no utterance of this mono recording was given to the customer: their "
-                                           f"sentiment is read from the {len(stand_ins)} whose speaker is uncertain")
+            extra["customer_read_from"] = _read_from(stand_ins, len(by_role["customer"]))
+        if len(own) < len(by_role["customer"]):  # doubtful praise, as _customer_own says
+            extra["praise_set_aside"] = sorted({i for i, _ in by_role["customer"]} - {i for i, _ in own})
 
         reasons = []
         if customer["label"] == "negative":
@@ -137,15 +141,18 @@ class SentimentCheck(Check):
             return CheckResult(self.id, True, 0.0, findings, critical=config.critical, extra=extra)
         extra["reason"] = "; ".join(reasons) + (f" ({extra['customer_read_from']})" if stand_ins else "")
         # The deduction is shared by the evidence of the failure, so dismissing one gives back its share; words
-        # whose speaker is uncertain flag the call but take no points.
-        blamed = ([] if stand_ins else customer_findings) + (agent_findings if agent_fails else [])
+        # whose speaker is uncertain flag the call but take no points, so the customer's count only when their
+        # own words fail the call.
+        own_fail = "negative" in (call_level(own, config)["label"], _ending(own, config)["label"])
+        blamed = [f for f in customer_findings if own_fail and f.utterance not in stood_in]
+        blamed += agent_findings if agent_fails else []
         for finding, share in zip(blamed, split_deduction(config.deduction, len(blamed))):
             finding.deduction = share
         return CheckResult(self.id, False, config.deduction if blamed else 0.0, findings, critical=config.critical,
                            extra=extra)
 
     def _findings(self, transcript: Transcript, scored: list[tuple[int, SentimentScore]], config: SentimentConfig,
-                  model: SentimentModel, doubtful: bool = False) -> list[Finding]:
+                  model: SentimentModel, doubtful: frozenset[int] | set[int] = frozenset()) -> list[Finding]:
         findings = []
         for index, score in scored:
             if score.label != "negative":
@@ -155,7 +162,7 @@ class SentimentCheck(Check):
                 detail = f"negative: {', '.join(words)}"
             else:  # a classifier's call that no lexicon word explains: say so rather than invent words
                 detail = f"negative (model {model.name}); no lexicon word explains it"
-            if doubtful:
+            if index in doubtful:
                 detail = f"speaker uncertain, {detail}"
             elif transcript.utterances[index].role == "agent":
                 detail = f"agent {detail}"
@@ -166,15 +173,45 @@ class SentimentCheck(Check):
 
 def _stand_ins(transcript: Transcript, by_role: dict[str, list[tuple[int, SentimentScore]]],
                config: SentimentConfig, model: SentimentModel) -> list[tuple[int, SentimentScore]]:
-    """On a mono recording where no utterance went to the customer (the voices were not told apart, and each
-    piece's words alone made it the agent's), the utterances whose speaker is uncertain, scored as the
-    customer's: the customer's words are among them, since a service call has two parties. On corpus dev 7 of
-    50 mono calls came out so, and "the customer does not speak" was wrong on each. Empty otherwise."""
-    if by_role["customer"] or transcript.channels != "mono":
+    """On a mono recording, the agent's utterances whose speaker is uncertain that are the customer's too,
+    scored as the customer's words.
+
+    Where no utterance went to the customer (the voices were not told apart, and each piece's words alone made
+    it the agent's), every one of them: the customer's words are among them, since a service call has two
+    parties (on corpus dev 7 of 50 mono calls came out so, and "the customer does not speak" was wrong on each).
+    Otherwise those that read negative as the customer's: anger at the service (你们怎么办事的, 我真的很生气)
+    is the customer's even where Whisper ran it into the agent's turn. Empty on stereo."""
+    if transcript.channels != "mono":
         return []
     indices = [i for i, _ in by_role["agent"] if speaker_doubtful(transcript, i, config.verification)]
     texts = [transcript.utterances[i].text or transcript.utterances[i].raw_text for i in indices]
-    return list(zip(indices, model.classify(texts, ["customer"] * len(texts)))) if indices else []
+    scored = list(zip(indices, model.classify(texts, ["customer"] * len(texts)))) if indices else []
+    if by_role["customer"]:
+        return [(i, score) for i, score in scored if score.label == "negative"]
+    return scored
+
+
+def _read_from(stand_ins: list[tuple[int, SentimentScore]], own: int) -> str:
+    if not own:
+        return (f"no utterance of this mono recording was given to the customer: their sentiment is read from "
+                f"the {len(stand_ins)} whose speaker is uncertain")
+    which = ", ".join(str(i) for i, _ in stand_ins)
+    return (f"utterance{'s' if len(stand_ins) > 1 else ''} {which} went to the agent with its speaker uncertain "
+            "and reads negative as the customer's: counted as the customer's")
+
+
+def _customer_own(transcript: Transcript, by_role: dict[str, list[tuple[int, SentimentScore]]],
+                  config: SentimentConfig) -> list[tuple[int, SentimentScore]]:
+    """The customer's utterances, less on mono the praise whose speaker is uncertain: thanks and courtesy are
+    the agent's words far more often (谢谢您的耐心等候 given to the customer would cancel their complaint)."""
+    if transcript.channels != "mono":
+        return by_role["customer"]
+    return [(i, score) for i, score in by_role["customer"]
+            if score.label != "positive" or not speaker_doubtful(transcript, i, config.verification)]
+
+
+def _ending(scored: list[tuple[int, SentimentScore]], config: SentimentConfig) -> dict[str, Any]:
+    return call_level(scored[-max(1, config.ending_utterances):], config)
 
 
 def call_level(scored: list[tuple[int, SentimentScore]], config: SentimentConfig) -> dict[str, Any]:
