@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from ...asr.transcript import Transcript
+from ...asr.transcript import Transcript, Utterance
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
-from ..matching import PhraseCheckConfig, compile_phrases, match_utterance
+from ..matching import PhraseCheckConfig, PhraseMatch, compile_phrases, match_utterance
 from ..verification import SAID, UNCERTAIN, MissingPiece, expected_words, said_by_doubtful_speaker, settle_pieces
 
 
@@ -41,6 +42,15 @@ class ClosingConfig(PhraseCheckConfig):
     )
 
 
+# A thanks that goes on with 等待 / 等候 (感谢您的耐心等待) thanks the customer for holding, mid-call: it is no
+# farewell, though it matches one (感谢您的耐心) and often falls in the closing's last utterances.
+_WAITING = re.compile(r"[\W\s]?(等待|等候|久等)")
+
+
+def _thanks_for_waiting(u: Utterance, match: PhraseMatch) -> bool:
+    return bool(_WAITING.match(getattr(u, match.source), match.end))
+
+
 class ClosingCheck(Check):
     """Before the call ends the agent asks whether there is anything else,
     and closes courteously.
@@ -62,7 +72,8 @@ class ClosingCheck(Check):
 
     A finding per missing piece, each anchored at the agent's last utterance. On a mono call, a question
     for anything else heard in the call's last ``window_s`` in an utterance given to the customer with a
-    doubtful role (``speaker_doubt_below``) needs listening: it may be the agent's.
+    doubtful role (``speaker_doubt_below``) needs listening: it may be the agent's. A thanks for holding
+    (感谢您的耐心等待) is not a farewell.
     """
 
     id = "closing"
@@ -89,7 +100,8 @@ class ClosingCheck(Check):
         missing = []
         for piece, (entries, detail) in pieces.items():
             phrases = compile_phrases(entries, config.matching)
-            matches = [m for _, u in window for m in match_utterance(u, phrases)]
+            matches = [m for _, u in window for m in match_utterance(u, phrases)
+                       if piece != "farewell" or not _thanks_for_waiting(u, m)]
             question = f"did the agent close with {entries[0]}?"
             outcome, verified = expected_words(
                 transcript, [i for i, _ in window], entries, matches, context.verifier, config.verification,
