@@ -62,8 +62,7 @@ class SentimentCheck(Check):
     On a mono call, utterances whose speaker is uncertain are read as the
     customer's where no utterance went to the customer, and otherwise where they
     read negative as the customer's (anger is the customer's, courtesy the
-    agent's): they may flag the call, never take points; doubtful praise given
-    to the customer is set aside.
+    agent's): they may flag the call, never take points.
 
     **Anti-pattern**: the customer is angry and stays angry.
 
@@ -100,7 +99,7 @@ class SentimentCheck(Check):
         scores = model.classify([u.text or u.raw_text for u in utterances], [u.role for u in utterances]) if utterances else []
         by_role = {role: [(i, scores[i]) for i, _ in transcript.by_role(role)] for role in ("customer", "agent")}
         stand_ins = _stand_ins(transcript, by_role, config, model)
-        own = _customer_own(transcript, by_role, config)
+        own = by_role["customer"]
         customer_side = sorted(own + stand_ins, key=lambda pair: pair[0])
         shown = dict(enumerate(scores)) | dict(stand_ins)  # a stand-in is shown as it counted: the customer's
         customer, ending = call_level(customer_side, config), _ending(customer_side, config)
@@ -119,13 +118,11 @@ class SentimentCheck(Check):
         customer_findings = self._findings(transcript, customer_side, config, model, doubtful=stood_in)
         agent_own = [(i, score) for i, score in by_role["agent"] if i not in stood_in]
         agent_findings = self._findings(transcript, agent_own, config, model)
-        if not customer_side and not by_role["customer"]:
+        if not customer_side:
             extra["reason"] = "the customer does not speak in this call"
             return CheckResult(self.id, None, 0.0, agent_findings, critical=config.critical, extra=extra)
         if stand_ins:
             extra["customer_read_from"] = _read_from(stand_ins, len(by_role["customer"]))
-        if len(own) < len(by_role["customer"]):  # doubtful praise, as _customer_own says
-            extra["praise_set_aside"] = sorted({i for i, _ in by_role["customer"]} - {i for i, _ in own})
 
         reasons = []
         if customer["label"] == "negative":
@@ -198,16 +195,6 @@ def _read_from(stand_ins: list[tuple[int, SentimentScore]], own: int) -> str:
     which = ", ".join(str(i) for i, _ in stand_ins)
     return (f"utterance{'s' if len(stand_ins) > 1 else ''} {which} went to the agent with its speaker uncertain "
             "and reads negative as the customer's: counted as the customer's")
-
-
-def _customer_own(transcript: Transcript, by_role: dict[str, list[tuple[int, SentimentScore]]],
-                  config: SentimentConfig) -> list[tuple[int, SentimentScore]]:
-    """The customer's utterances, less on mono the praise whose speaker is uncertain: thanks and courtesy are
-    the agent's words far more often (谢谢您的耐心等候 given to the customer would cancel their complaint)."""
-    if transcript.channels != "mono":
-        return by_role["customer"]
-    return [(i, score) for i, score in by_role["customer"]
-            if score.label != "positive" or not speaker_doubtful(transcript, i, config.verification)]
 
 
 def _ending(scored: list[tuple[int, SentimentScore]], config: SentimentConfig) -> dict[str, Any]:
