@@ -89,3 +89,25 @@ def test_an_id_whisper_wrote_as_other_words_is_found_in_the_audio(asr_backends, 
     assert said.status == "ok", said.verification.to_dict()
     other = verify_missing_id(transcript, [0], "1024", rescorer, VerificationSettings())
     assert other.status != "ok", other.verification.to_dict()
+
+
+def test_an_utterance_is_read_again_opening_with_a_phrase_and_the_reading_is_cached(asr_backends, call_003, tmp_path):
+    from callqa.asr.rescoring import RescoreCache
+
+    transcript, audio = call_003
+    cache = RescoreCache(tmp_path)
+
+    def rescorer(backend):
+        return CallRescorer(lambda: audio, "mono", lambda: backend, AsrOptions(), identity="call_003", cache=cache)
+
+    first = rescorer(asr_backends["faster-whisper"])
+    heard, free, said, absent = first.score_openings(transcript, 3, ["让您久等了", "请您稍等"])
+    assert heard.text == transcript.utterances[3].raw_text and said.text.startswith("让您久等了")
+    assert absent.text.startswith("请您稍等") and said.logprob > absent.logprob + 5
+    assert max(heard.logprob, free.logprob) - said.logprob < 8, (heard, free, said)
+    first.close()
+    again = rescorer(None).score_openings(transcript, 3, ["让您久等了", "请您稍等"])  # cached: no model needed
+    assert [s.logprob for s in again] == [s.logprob for s in (heard, free, said, absent)]
+    # openai-whisper reads no forced openings: the question is not asked, rather than answered wrongly.
+    other = CallRescorer(lambda: audio, "mono", lambda: asr_backends["openai-whisper"], AsrOptions(backend="openai-whisper"))
+    assert other.score_openings(transcript, 3, ["让您久等了"]) is None

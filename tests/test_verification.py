@@ -198,3 +198,43 @@ def test_words_that_sound_like_the_hold_request_are_not_rejected_by_a_few_nats()
     assert far.passed is False and far.deduction == 2
     unlike = "那我现在看一下，请您看一下。"  # nothing like a hold request: a few nats still reject it
     assert _silence(unlike, {unlike: [-0.5] * 10}).passed is False
+
+
+class RereadAudio(ScoredAudio):
+    """Also reads the utterance again: ``readings`` are (text, log-probability) for [heard, free, openings...]."""
+
+    def __init__(self, scores: dict[str, list[float]], readings: list[tuple[str, float]]) -> None:
+        super().__init__(scores)
+        self.readings = readings
+        self.asked: list[list[str]] = []
+
+    def score_openings(self, transcript, index, openings):
+        self.asked.append(openings)
+        return [TextScore(text, logprob) for text, logprob in self.readings]
+
+
+def test_a_hold_request_garbled_past_recognition_is_left_to_listening_when_the_audio_reads_as_one():
+    heard = "拿来你跳得以后了，我帮你排一下。"  # 麻烦您稍等一会儿，我帮您查询一下 (corpus dev c056)
+    free = "让你敲软会，我帮你拿零下。"
+    near = RereadAudio({heard: [-1.4] * 16}, [(heard, -29.0), (free, -11.5), ("请稍等会，我帮你谈一下。", -17.0)])
+    from dataclasses import replace
+
+    from callqa.checks.base import CallContext
+    from callqa.checks.registry import get_check
+    from callqa.scoring.scorecard import load_scorecard
+
+    def silence(audio):
+        transcript = Transcript("c", "c.wav", "A1", "agent,customer", 16.0, [
+            Utterance("agent", 0.0, 2.0, heard, heard, 0.9), Utterance("agent", 11.0, 13.0, "查到了。", "查到了。", 0.9)])
+        context = replace(CallContext("c", "A1", None), verifier=audio)
+        return get_check("silence")().run(transcript, load_scorecard(None).checks["silence"], context)
+
+    verdict = silence(near)
+    assert verdict.passed is None and verdict.deduction == 0, verdict.findings[0].extra
+    assert "reads as" in verdict.findings[0].extra["verification"]["reason"] and "稍等" in near.asked[0]
+    # Read with the phrase, the audio costs far more than its best reading: not said, as before.
+    far = RereadAudio({heard: [-1.4] * 16}, [(heard, -29.0), (free, -11.5), ("稍等，我帮你拿一下。", -26.0)])
+    assert silence(far).passed is False
+    # A reading that stops after the phrase leaves the audio unread, however well it scores: not compared.
+    short = RereadAudio({heard: [-1.4] * 16}, [(heard, -29.0), (free, -11.5), ("别挂了", -6.0)])
+    assert silence(short).passed is False

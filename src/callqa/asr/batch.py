@@ -89,6 +89,12 @@ class _LazyBackend:
     def score_texts(self, encoded, prefix: str, candidates: list[str], options: AsrOptions):
         return self.ensure_loaded(options).score_texts(encoded, prefix, candidates, options)
 
+    def read_openings(self, encoded, openings: list[str], options: AsrOptions, max_tokens: int):
+        backend = self.ensure_loaded(options)
+        if not hasattr(backend, "read_openings"):
+            raise NotImplementedError(f"the {self.name} backend reads no forced openings")
+        return backend.read_openings(encoded, openings, options, max_tokens)
+
 
 class AfterTranscription(Protocol):
     """More work on a transcribed call, done in the worker process that transcribed it, with that worker's

@@ -59,6 +59,11 @@ _FITTED_AFTER_S = 2.0
 # cut banned_phrases recall from 0.55 to 0.48 (convictions left to listening); 10 s or more kept every check
 # within 0.01 F1 of full windows, and verification took 214 s instead of 744 s for the 210 calls.
 _FITTED_MIN_S = 10.0
+# A reading of an utterance with a forced opening (score_openings) covers it from this long before its start to
+# this long after its end, and may run this many tokens past its heard length.
+_OPENING_LEAD_S = 0.3
+_OPENING_TAIL_S = 0.5
+_OPENING_EXTRA_TOKENS = 6
 # Bump when what a score means changes (windowing, prompt handling).
 RESCORE_VERSION = 1
 
@@ -190,6 +195,38 @@ class CallRescorer:
         self.cached_texts += len(candidates) - len(missing)
         self.elapsed_s += time.perf_counter() - started
         return [TextScore(text, *self._entries[key]) for text, key in zip(candidates, keys)]
+
+    def score_openings(self, transcript: Transcript, index: int, openings: list[str]) -> list[TextScore] | None:
+        """Utterance ``index``'s audio alone, read by Whisper freely and opening with each of ``openings``: the
+        scores of [the heard words, the free reading, each opening's reading], or None when the backend can't
+        read with a forced opening (openai-whisper)."""
+        started = time.perf_counter()
+        u = transcript.utterances[index]
+        channel = None if self.layout == "mono" else u.channel
+        # Just the utterance (and the silence after it: a hold follows a hold request), no context before it:
+        # the readings compared must cover the same audio, and a longer window lets them run into the next turn.
+        start, end = round(max(0.0, u.start - _OPENING_LEAD_S), 2), round(u.end + _OPENING_TAIL_S, 2)
+        window = _Window(channel, start, end - start)
+        wanted = ["", *openings]
+        keys = [self._key(window, "heard", u.raw_text)] + [self._key(window, "opening", text) for text in wanted]
+        if self._entries is None:
+            self._entries = self.cache.load(self.identity) if self.cache and self.identity else {}
+        if any(key not in self._entries for key in keys):
+            backend = self.backend()
+            if not hasattr(backend, "read_openings"):
+                return None
+            first = int(start * SAMPLE_RATE)
+            encoded = backend.encode(self._samples(channel)[first : int(end * SAMPLE_RATE)], pad=False)
+            self.encoded_windows += 1
+            try:
+                texts = backend.read_openings(encoded, wanted, self.options, len(u.raw_text) + _OPENING_EXTRA_TOKENS)
+            except NotImplementedError:
+                return None
+            for key, score in zip(keys, backend.score_texts(encoded, "", [u.raw_text, *texts], self.options)):
+                self._entries[key] = [score.text, score.logprob, score.token_logprobs]
+            self._dirty = True
+        self.elapsed_s += time.perf_counter() - started
+        return [TextScore(*self._entries[key]) for key in keys]
 
     def close(self) -> None:
         """Keep what was scored for the next run."""

@@ -32,6 +32,9 @@ class VerificationSettings:
     # Mean log-probability per token of the best reading: below it, the words are unreadable.
     unintelligible_below: float = field(default=-1.5, metadata={"signed": True})
     speaker_doubt_below: float = 0.8  # mono: evidence on an utterance whose role confidence is lower needs listening
+    # A phrase judged not said, read again opening with it (checks/verification.py, _doubt_open_reading): within
+    # this many nats of the audio's best reading it may have been said and garbled, so it needs listening.
+    opening_doubt_margin: float = 8.0
     max_candidates: int = 4  # texts compared per question besides the heard one (each costs decoder time)
     # Encode only the audio a question needs (from just before its utterance to 2 s after it), not Whisper's
     # padded 30 s: the cost of verification, measured in bench/throughput.py against its accuracy.

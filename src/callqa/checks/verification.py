@@ -194,6 +194,7 @@ def verify_phrases(
     settings: VerificationSettings,
     question: str,
     where: str = "any",
+    reread: bool = False,
 ) -> Verification:
     """Did the agent say one of ``entries`` in one of these utterances? Said if any utterance says it;
     not said only if every one clearly does not; else uncertain. The utterances whose words most
@@ -205,6 +206,8 @@ def verify_phrases(
         candidates = phrase_candidates(heard, entries, where, settings.max_candidates)
         outcome = _compare(transcript, index, heard, candidates, verifier, settings, question)
         _doubt_close_likeness(outcome, heard, entries, settings)
+        if outcome.outcome == NOT_SAID and reread:
+            _doubt_open_reading(outcome, transcript, index, entries, verifier, settings)
         outcomes.append(outcome)
         if outcome.outcome == SAID:
             return outcome
@@ -224,6 +227,42 @@ def _doubt_close_likeness(outcome: Verification, heard: str, entries: list[str],
         outcome.outcome = UNCERTAIN
         outcome.reason = ("the words heard sound like the phrase and the audio can't tell them apart "
                           f"(margin {outcome.margin:+.1f})")
+
+
+def _doubt_open_reading(outcome: Verification, transcript: Transcript, index: int, entries: list[str],
+                        verifier: Verifier, settings: VerificationSettings) -> None:
+    """Garbled words (拿来你跳得以后了 for 麻烦您稍等一会儿) lose to any phrase put in their place, so "not said" is
+    also asked without them: Whisper reads the utterance's audio again, free and made to open with each of the
+    phrase's forms, choosing the rest itself. A phrase said and garbled reads that way at little cost; one not
+    said costs much more (corpus dev hold requests: said 0.5-15 nats below the best reading, not said 9-30, most
+    over 12). Within ``opening_doubt_margin`` of the best, the question needs listening."""
+    read = getattr(verifier, "score_openings", None)
+    if read is None:
+        return
+    forms = list(dict.fromkeys(v for entry in entries for v in expand_phrase(entry)))[: _MAX_OPENINGS]
+    scores = read(transcript, index, forms)
+    if not scores:
+        return
+    best = max(scores[:2], key=lambda s: s.logprob)
+    # A reading that stops early leaves audio unread and scores high for it (别挂了 for a 5 s opening): only
+    # readings of about the heard length are compared.
+    whole = [s for s in scores[2:] if _spoken_length(s.text) >= _WHOLE_READING * _spoken_length(scores[0].text)]
+    if not whole:
+        return
+    opened = max(whole, key=lambda s: s.logprob)
+    if opened.logprob - best.logprob > -settings.opening_doubt_margin:
+        outcome.outcome = UNCERTAIN
+        outcome.reason = (f"the audio also reads as {opened.text!r}, {best.logprob - opened.logprob:.1f} nats below "
+                          "its best reading: listen")
+
+
+# Forms of a phrase an utterance is read again with (each costs a beam search over the utterance).
+_MAX_OPENINGS = 8
+_WHOLE_READING = 0.7  # share of the heard characters a reading must have to count as reading the utterance
+
+
+def _spoken_length(text: str) -> int:
+    return sum(1 for ch in text if ch.isalnum())
 
 
 def _closeness(heard: str, entries: list[str]) -> float:
@@ -294,6 +333,7 @@ def expected_words(
     settings: VerificationSettings,
     question: str,
     where: str = "any",
+    reread: bool = False,
 ) -> tuple[str, Verification | None]:
     """Whether the agent said one of ``entries`` in these utterances: (SAID | NOT_SAID | UNCERTAIN, the
     verification behind it or None). ``matches`` are the text matcher's hits there: any hit settles it;
@@ -305,7 +345,7 @@ def expected_words(
         return SAID, None
     if verifier is None or not settings.enabled or not indices:
         return NOT_SAID, None
-    found = verify_phrases(transcript, indices, entries, verifier, settings, question, where)
+    found = verify_phrases(transcript, indices, entries, verifier, settings, question, where, reread)
     return found.outcome, found
 
 

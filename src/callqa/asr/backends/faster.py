@@ -113,6 +113,26 @@ class FasterWhisperBackend:
                                            to_cpu=True)
         return _Encoded(np.array(encoded), frames)
 
+    def read_openings(self, encoded: _Encoded, openings: list[str], options: AsrOptions, max_tokens: int) -> list[str]:
+        """The window's best reading (beam search) that opens with each of ``openings`` ("": a free reading):
+        Whisper then chooses the words after a given opening itself, rather than keeping those it wrote."""
+        import ctranslate2
+
+        if not openings:
+            return []
+        tokenizer = self._tokenizer(options.language)
+        start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        prompts = [start + tokenizer.encode(opening) for opening in openings]
+        batch = ctranslate2.StorageView.from_array(np.repeat(encoded.output, len(openings), axis=0))
+        # 3-gram blocking: a short window read without timestamps otherwise loops (谢谢谢谢...).
+        results = self._model.model.generate(batch, prompts, beam_size=options.beam_size, no_repeat_ngram_size=3,
+                                             max_length=max(len(p) for p in prompts) + max_tokens)
+        texts = []
+        for opening, result in zip(openings, results):
+            text = tokenizer.decode([t for t in result.sequences_ids[0] if t < tokenizer.eot]).strip()
+            texts.append(text if text.startswith(opening) else opening + text)
+        return texts
+
     def score_texts(self, encoded: _Encoded, prefix: str, candidates: list[str], options: AsrOptions) -> list[TextScore]:
         import ctranslate2
 

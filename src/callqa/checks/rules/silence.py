@@ -108,7 +108,7 @@ class SilenceCheck(Check):
         matches = [m for i in window for m in match_utterance(transcript.utterances[i], holds)]
         question = "did the agent announce the hold?"
         outcome, verified = expected_words(transcript, window, phrases, matches, context.verifier,
-                                           config.verification, question)
+                                           config.verification, question, reread=True)
         # 工号、客服、订单 written for 请您稍等，我这边帮您查一下 (corpus call c208): the request may be under it.
         start = transcript.utterances[window[0]].start - 0.5
         if outcome == NOT_SAID and (echo := prompt_echo_in(transcript, start, gap_start, "the hold request")):

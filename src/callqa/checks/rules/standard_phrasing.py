@@ -243,7 +243,7 @@ class StandardPhrasingCheck(Check):
             matches = [m for i in ask_window for m in match_utterance(utts[i], ask)]
             question = "did the agent ask the customer to wait?"
             outcome, verified = expected_words(transcript, ask_window, config.ask_phrases, matches, context.verifier,
-                                               config.verification, question)
+                                               config.verification, question, reread=True)
             stretch = range(before[0] if before else 0, wait.resume)
             outcome, verified = _or_doubtful(outcome, verified, transcript, stretch, ask, config, question)
             if outcome != SAID:
