@@ -197,7 +197,8 @@ def verify_phrases(
     reread: bool = False,
 ) -> Verification:
     """Did the agent say one of ``entries`` in one of these utterances? Said if any utterance says it;
-    not said only if every one clearly does not; else uncertain. The utterances whose words most
+    not said only if every one clearly does not (and, with ``reread``, no reading of its audio that opens with
+    the phrase comes close: _doubt_open_reading); else uncertain. The utterances whose words most
     resemble the phrase are asked first, at most two."""
     ranked = sorted(indices, key=lambda i: _closeness(transcript.utterances[i].raw_text, entries))[:2]
     outcomes: list[Verification] = []
@@ -252,8 +253,9 @@ def _doubt_open_reading(outcome: Verification, transcript: Transcript, index: in
     opened = max(whole, key=lambda s: s.logprob)
     if opened.logprob - best.logprob > -settings.opening_doubt_margin:
         outcome.outcome = UNCERTAIN
-        outcome.reason = (f"the audio also reads as {opened.text!r}, {best.logprob - opened.logprob:.1f} nats below "
-                          "its best reading: listen")
+        gap = best.logprob - opened.logprob
+        where = f"{gap:.1f} nats below its best reading" if gap > 0 else "as well as any other reading"
+        outcome.reason = f"the audio also reads as {opened.text!r}, {where}: listen"
 
 
 # Forms of a phrase an utterance is read again with (each costs a beam search over the utterance).

@@ -70,3 +70,7 @@ class AsrBackend(Protocol):
         """Each candidate's log-probability as the window's transcript after ``prefix`` (the words
         heard before it in the window, which are given, not scored)."""
         ...
+
+    # Optional: ``read_openings(encoded, openings, options, max_tokens) -> list[str]``, the window's best reading
+    # opening with each given text (faster-whisper has it; a backend without it is simply not asked, see
+    # CallRescorer.score_openings).
