@@ -165,7 +165,7 @@ def test_an_id_written_as_other_words_is_the_roster_s_when_it_leads_its_sound_al
     assert level.status == "uncertain" and "listen" in level.verification.reason
 
 
-def _silence(heard: str, scores: dict[str, list[float]]):
+def _silence(heard: str, scores: dict[str, list[float]], audio: ScoredAudio | None = None):
     from dataclasses import replace
 
     from callqa.checks.base import CallContext
@@ -174,7 +174,7 @@ def _silence(heard: str, scores: dict[str, list[float]]):
 
     transcript = Transcript("c", "c.wav", "A1", "agent,customer", 16.0, [
         Utterance("agent", 0.0, 2.0, heard, heard, 0.9), Utterance("agent", 11.0, 13.0, "查到了。", "查到了。", 0.9)])
-    context = replace(CallContext("c", "A1", None), verifier=ScoredAudio(scores))
+    context = replace(CallContext("c", "A1", None), verifier=audio or ScoredAudio(scores))
     return get_check("silence")().run(transcript, load_scorecard(None).checks["silence"], context)
 
 
@@ -217,17 +217,9 @@ def test_a_hold_request_garbled_past_recognition_is_left_to_listening_when_the_a
     heard = "拿来你跳得以后了，我帮你排一下。"  # 麻烦您稍等一会儿，我帮您查询一下 (corpus dev c056)
     free = "让你敲软会，我帮你拿零下。"
     near = RereadAudio({heard: [-1.4] * 16}, [(heard, -29.0), (free, -11.5), ("请稍等会，我帮你谈一下。", -17.0)])
-    from dataclasses import replace
-
-    from callqa.checks.base import CallContext
-    from callqa.checks.registry import get_check
-    from callqa.scoring.scorecard import load_scorecard
 
     def silence(audio):
-        transcript = Transcript("c", "c.wav", "A1", "agent,customer", 16.0, [
-            Utterance("agent", 0.0, 2.0, heard, heard, 0.9), Utterance("agent", 11.0, 13.0, "查到了。", "查到了。", 0.9)])
-        context = replace(CallContext("c", "A1", None), verifier=audio)
-        return get_check("silence")().run(transcript, load_scorecard(None).checks["silence"], context)
+        return _silence(heard, audio.scores, audio)
 
     verdict = silence(near)
     assert verdict.passed is None and verdict.deduction == 0, verdict.findings[0].extra
