@@ -27,6 +27,7 @@ class ClosingConfig(PhraseCheckConfig):
             "还有(其他|什么|别的)吗",
             # Callback and survey forms of the same question (请问您还有其他意见或建议吗, 还有其他想了解的吗).
             "还有(其他|什么|别的)(意见|建议|想了解|想咨询|想问)",
+            "还有(其他|什么|别的)(事|疑问|要问)",
             "(其他|什么|别的)需要帮助",
         ],
         metadata={"phrases": True},

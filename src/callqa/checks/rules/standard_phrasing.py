@@ -41,7 +41,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
     )
     thanks_phrases: list[str] = field(
         default_factory=lambda: [
-            "(感谢|谢谢)[您的|您](耐心|等待)",
+            "(感谢|谢谢)[您的|您](耐心|等待|等候)",
             "[让您|让你]久等了",
         ],
         metadata={"phrases": True},
