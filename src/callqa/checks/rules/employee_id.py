@@ -33,7 +33,7 @@ class EmployeeIdConfig(PhraseCheckConfig):
     service_suffixes: list[str] = field(default_factory=lambda: ["为您服务", "很高兴为您服务"], metadata={"phrases": True, "optional": True})
     # Words that announce an ID. Where the opening holds one and no ID can be read (大午爱好客服为您服务 for
     # 八五二号客服为您服务, 工号而要子 for 工号二幺四), the ID was said and garbled: it needs listening, never "missing".
-    # 普通话 is Whisper base's garbled 工号 (default_scorecard.toml).
+    # 普通话 is the initial prompt's word Whisper writes for a garbled 工号 (default_scorecard.toml).
     id_frames: list[str] = field(
         default_factory=lambda: ["工号", "员工[编]号", "号(客服|话务员|坐席|专员)", "号(为您服务|很高兴为您服务)", "普通话"],
         metadata={"phrases": True, "optional": True},
