@@ -98,11 +98,11 @@ class BannedPhrasesConfig(PhraseCheckConfig):
 
 _NUMERALS = "0-9０-９零〇一二两三四五六七八九十百几半"
 
-# Sentence-final particles, a question mark, 是否/能否/可否, A-not-A (方不方便, 有没有, 清楚了没有),
-# or what polite indirect questions ask about (方便, 需要, 满意 ...): Whisper on a
-# noisy line drops the question mark and garbles 方不方便 into 防護方便.
+# Sentence-final particles, a question mark, 否 asking (是否/能否/可否; 去否 is 是否 misheard, dev c175; not
+# 否则/否认/否定), A-not-A (方不方便, 有没有, 清楚了没有), or what polite indirect questions ask about (方便,
+# 需要, 满意 ...): Whisper on a noisy line drops the question mark and garbles 方不方便 into 防護方便.
 _QUESTION = re.compile(
-    r"[？?吗呢]|是否|能否|可否|([\u4e00-\u9fff])[不没]\1|了没|方便|需要|愿意|满意|记得|考虑|什么时候|哪|多少|怎么样"
+    r"[？?吗呢]|否(?![则认定决])|([\u4e00-\u9fff])[不没]\1|了没|方便|需要|愿意|满意|记得|考虑|什么时候|哪|多少|怎么样"
 )
 _SENTENCE_END = re.compile(r"[。！!？?；;]")
 
