@@ -136,10 +136,12 @@ _STATEMENT_BEFORE = frozenset("我俺咱他她它都也还就并真实又却")
 
 
 def _conditional(text: str, start: int, end: int, openers: list[str]) -> bool:
-    """``text[start:end]`` ends a clause that one of ``openers`` opened (如果今天不行，…), or the condition is
-    the customer's (如果您不知道订单号，…)."""
+    """``text[start:end]`` ends a clause that one of ``openers`` opened (如果今天不行，…), follows it at once
+    (要是不行我们就换货), or the condition is the customer's (如果您不知道订单号，…)."""
     before = text[max((i + 1 for i in range(start) if text[i] in _PAUSE), default=0) : start]
-    if any(before.endswith(opener + you) for opener in openers for you in _ADDRESS):
+    # Right after its opener the phrase is the condition itself, wherever Whisper left out the comma after it
+    # (要是不行我们就换货); 如果您要退款我们不可以办理 refuses, the opener far before it.
+    if any(before.endswith(opener + you) for opener in openers for you in ("", *_ADDRESS)):
         return True
     if end < len(text) and text[end] not in _PAUSE and not text[end].isspace():
         return False
