@@ -48,6 +48,15 @@ class ClosingConfig(PhraseCheckConfig):
 _WAITING = re.compile(r"[\W\s]?(等待|等候|久等)")
 
 
+# The question's own shape, 还有/还需要 … 吗 (or ？) in a few words: Whisper garbles the words between and the phrase
+# list no longer matches, but the frame survives (请问您还有去拍一件货建议吗 for 请问您还有其他意见或建议吗, dev c014).
+_ASKS_FOR_MORE = re.compile(r"还(?:有|需要)[^。，,！!；;]{0,8}(?:[吗嗎]|[？?])")
+
+
+def _asks_for_more(window: list[tuple[int, Utterance]]) -> bool:
+    return any(_ASKS_FOR_MORE.search(u.text) for _, u in window)
+
+
 def _thanks_for_waiting(u: Utterance, match: PhraseMatch) -> bool:
     return bool(_WAITING.match(getattr(u, match.source), match.end))
 
@@ -74,7 +83,8 @@ class ClosingCheck(Check):
     A finding per missing piece, each anchored at the agent's last utterance. On a mono call, a question
     for anything else heard in the call's last ``window_s`` in an utterance given to the customer with a
     doubtful role (``speaker_doubt_below``) needs listening: it may be the agent's. A thanks for holding
-    (感谢您的耐心等待) is not a farewell.
+    (感谢您的耐心等待) is not a farewell. A question shaped 还有/还需要 … 吗 asks for anything else whatever
+    Whisper made of the words between.
     """
 
     id = "closing"
@@ -104,6 +114,8 @@ class ClosingCheck(Check):
             matches = [m for _, u in window for m in match_utterance(u, phrases)
                        if piece != "farewell" or not _thanks_for_waiting(u, m)]
             question = f"did the agent close with {entries[0]}?"
+            if piece == "anything_else" and not matches and _asks_for_more(window):
+                continue
             outcome, verified = expected_words(
                 transcript, [i for i, _ in window], entries, matches, context.verifier, config.verification,
                 question, where="end",
