@@ -36,7 +36,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
         metadata={"phrases": True, "optional": True},
     )
     ask_phrases: list[str] = field(
-        default_factory=lambda: ["稍等", "稍候", "请[您]耐心等待", "[请](不要|别)挂", "等我一下", "保持通话"],
+        default_factory=lambda: ["稍等", "稍候", "请[您]耐心等待", "[请](不要|别)挂", "等我一下", "等一会", "保持通话"],
         metadata={"phrases": True},
     )
     thanks_phrases: list[str] = field(
