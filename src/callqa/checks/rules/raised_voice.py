@@ -15,7 +15,7 @@ class RaisedVoiceConfig(CheckConfig):
     critical: bool = False
     raise_db: float = 8.0  # louder than the agent's own median level in the call by this much is raised
     min_utterances: int = 3  # the median needs this many of the agent's utterances with a level
-    speaker_doubt_below: float = 0.8  # mono: an utterance whose speaker is less certain is left out
+    speaker_doubt_below: float = 0.8  # mono: an utterance whose speaker is less certain is never the raised one
 
 
 class RaisedVoiceCheck(Check):
@@ -63,13 +63,13 @@ class RaisedVoiceCheck(Check):
             return CheckResult.not_applicable(
                 self.id, f"fewer than {config.min_utterances} agent utterances with a measured level", count=0)
         median = statistics.median(u.loudness_db for _, u in measured)
-        levels = [(i, u) for i, u in measured if not mono or u.role_confidence >= config.speaker_doubt_below]
+        candidates = [(i, u) for i, u in measured if not mono or u.role_confidence >= config.speaker_doubt_below]
         findings = [
             Finding(start=u.start, end=u.end, role="agent", text=u.raw_text,
                     detail=f"the agent raised their voice (more than {config.raise_db:g} dB over their usual level)",
                     utterance=i, deduction=config.deduction,
                     extra={"loudness_db": u.loudness_db, "above_median_db": round(u.loudness_db - median, 1)})
-            for i, u in levels
+            for i, u in candidates
             if u.loudness_db - median >= config.raise_db
         ]
         extra = {"median_db": round(median, 1), "count": len(findings)}
