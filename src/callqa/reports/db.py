@@ -162,13 +162,19 @@ def _set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
 
 def _flag_below_for(conn: sqlite3.Connection, call_id: str) -> float | None:
     """The flag threshold the call was scored with: its batch's, else the latest one."""
-    row = conn.execute(
-        "SELECT b.flag_below, b.batch_id FROM calls c LEFT JOIN batches b ON b.batch_id = c.batch_id "
-        "WHERE c.call_id = ?",
-        (call_id,),
-    ).fetchone()
-    if row is not None and row["batch_id"] is not None:
-        return row["flag_below"]
+    return flags_below(conn, call_id).get(call_id, _latest_flag_below(conn))
+
+
+def flags_below(conn: sqlite3.Connection, call_id: str | None = None) -> dict[str, float | None]:
+    """call id -> the flag threshold it was scored with (its batch's, else the latest one); every call, or one."""
+    where, args = ("WHERE c.call_id = ?", (call_id,)) if call_id is not None else ("", ())
+    rows = conn.execute("SELECT c.call_id, b.flag_below, b.batch_id FROM calls c "
+                        f"LEFT JOIN batches b ON b.batch_id = c.batch_id {where}", args).fetchall()
+    latest = _latest_flag_below(conn) if any(row["batch_id"] is None for row in rows) else None
+    return {row["call_id"]: row["flag_below"] if row["batch_id"] is not None else latest for row in rows}
+
+
+def _latest_flag_below(conn: sqlite3.Connection) -> float | None:
     value = get_meta(conn, "flag_below")
     return None if value is None else json.loads(value)
 
@@ -279,13 +285,19 @@ def _utterance_dict(utterance: Any) -> dict[str, Any]:
 
 def finding_decisions(conn: sqlite3.Connection, call_id: str) -> dict[str, str]:
     """fingerprint -> the confirm/dismiss decision in force (the latest)."""
-    latest: dict[str, str] = {}
+    return decisions_by_call(conn, call_id).get(call_id, {})
+
+
+def decisions_by_call(conn: sqlite3.Connection, call_id: str | None = None) -> dict[str, dict[str, str]]:
+    """call id -> fingerprint -> the confirm/dismiss decision in force (the latest); every call, or one."""
+    where, args = ("AND call_id = ?", (call_id,)) if call_id is not None else ("", ())
+    latest: dict[str, dict[str, str]] = {}
     for row in conn.execute(
-        "SELECT fingerprint, decision FROM decisions WHERE call_id = ? AND fingerprint IS NOT NULL "
-        "AND decision IN ('confirm', 'dismiss') ORDER BY id",
-        (call_id,),
+        "SELECT call_id, fingerprint, decision FROM decisions WHERE fingerprint IS NOT NULL "
+        f"AND decision IN ('confirm', 'dismiss') {where} ORDER BY id",
+        args,
     ):
-        latest[row["fingerprint"]] = row["decision"]
+        latest.setdefault(row["call_id"], {})[row["fingerprint"]] = row["decision"]
     return latest
 
 
@@ -313,12 +325,19 @@ def call_outcome(conn: sqlite3.Connection, call_id: str) -> ScoreOutcome:
     row = conn.execute("SELECT error, checks FROM calls WHERE call_id = ?", (call_id,)).fetchone()
     if row is None:
         raise KeyError(f"no call {call_id!r} in the results database")
-    decisions = finding_decisions(conn, call_id)
+    return outcome_from(json.loads(row["checks"]), _flag_below_for(conn, call_id), finding_decisions(conn, call_id),
+                        row["error"])
+
+
+def outcome_from(checks: dict[str, Any], flag_below: float | None, decisions: dict[str, str],
+                 error: str | None) -> ScoreOutcome:
+    """A call's outcome from its stored check results (``calls.checks``, parsed) under ``decisions``
+    (fingerprint -> confirm/dismiss): call_outcome for one call, reports.tables for all at once."""
     return compute_outcome(
-        _check_results(row["checks"]),
-        _flag_below_for(conn, call_id),
+        {check_id: CheckResult.from_dict(check_id, data) for check_id, data in checks.items()},
+        flag_below,
         dismissed={fp for fp, d in decisions.items() if d == "dismiss"},
-        error=row["error"],
+        error=error,
         confirmed={fp for fp, d in decisions.items() if d == "confirm"},
     )
 

@@ -175,7 +175,7 @@ def _rate(verdicts: list[bool]) -> float | None:
 def dashboard(conn: sqlite3.Connection) -> Dashboard:
     """Per-agent figures (as in agents.csv), pass rates and finding counts per check, after decisions."""
     frame = tables.calls_frame(conn)
-    ids = tables.check_ids(conn)
+    ids = tables.frame_check_ids(frame)
     agents = tables.agents_table(conn, frame).astype(object)
     agents = agents.where(agents.notna(), None)
     live: Counter = Counter()
