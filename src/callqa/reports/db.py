@@ -314,7 +314,11 @@ def load_check_results(conn: sqlite3.Connection, call_id: str) -> dict[str, Chec
 
 
 def _check_results(checks_json: str) -> dict[str, CheckResult]:
-    return {check_id: CheckResult.from_dict(check_id, data) for check_id, data in json.loads(checks_json).items()}
+    return _results_of(json.loads(checks_json))
+
+
+def _results_of(checks: dict[str, Any]) -> dict[str, CheckResult]:
+    return {check_id: CheckResult.from_dict(check_id, data) for check_id, data in checks.items()}
 
 
 def call_outcome(conn: sqlite3.Connection, call_id: str) -> ScoreOutcome:
@@ -334,7 +338,7 @@ def outcome_from(checks: dict[str, Any], flag_below: float | None, decisions: di
     """A call's outcome from its stored check results (``calls.checks``, parsed) under ``decisions``
     (fingerprint -> confirm/dismiss): call_outcome for one call, reports.tables for all at once."""
     return compute_outcome(
-        {check_id: CheckResult.from_dict(check_id, data) for check_id, data in checks.items()},
+        _results_of(checks),
         flag_below,
         dismissed={fp for fp, d in decisions.items() if d == "dismiss"},
         error=error,
