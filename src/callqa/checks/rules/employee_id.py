@@ -17,7 +17,7 @@ class EmployeeIdConfig(PhraseCheckConfig):
     deduction: float = 5.0
     critical: bool = True
     window_s: float = 30.0  # the opening: agent speech starting this soon after the agent's first words
-    markers: list[str] = field(default_factory=lambda: ["工号", "员工[编]号", "工作号", "我的编号", "我是", "我是(客服|话务员|坐席|专员)[代表]"], metadata={"phrases": True})
+    markers: list[str] = field(default_factory=lambda: ["工号", "员工[编]号", "工作号", "(我的|客服)编号", "我是", "我是(客服|话务员|坐席|专员)[代表]"], metadata={"phrases": True})
     suffixes: list[str] = field(
         # The longer forms let fuzzy matching forgive a misheard word (特服 for 客服).
         default_factory=lambda: [
