@@ -22,6 +22,12 @@ AUDIO_FORMATS: dict[str, tuple[str, str, dict[str, str]]] = {
     "m4a": ("ipod", "aac", {}),
     # FFmpeg's own Vorbis encoder is marked experimental; Opus is the default here.
     "ogg": ("ogg", "libopus", {"strict": "experimental"}),
+    "webm": ("webm", "libopus", {}),  # browser and WebRTC call recorders
+    "mka": ("matroska", "libopus", {}),
+    "mp4": ("mp4", "aac", {}),
+    "3gp": ("3gp", "aac", {}),  # phone recorders (AMR inside is decoded too; FFmpeg here has no AMR encoder)
+    "au": ("au", "pcm_mulaw", {}),
+    "caf": ("caf", "pcm_alaw", {}),
 }
 
 

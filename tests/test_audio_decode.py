@@ -26,6 +26,8 @@ def dominant_hz(samples: np.ndarray, rate: int) -> float:
         ("mp3", 8000, 1, None), ("mp3", 44100, 2, None),
         ("m4a", 8000, 2, None), ("m4a", 48000, 1, None),
         ("ogg", 8000, 1, "libopus"), ("ogg", 48000, 2, "libopus"), ("ogg", 11025, 2, "vorbis"),
+        ("webm", 48000, 2, "libopus"), ("mka", 48000, 1, "libopus"), ("mp4", 8000, 2, None), ("3gp", 8000, 1, None),
+        ("au", 8000, 1, None), ("caf", 8000, 2, None),
     ],
 )
 def test_decodes_format_rate_and_channels(make_audio, ext, rate, channels, codec):

@@ -30,6 +30,7 @@ from .call import CHANNEL_LAYOUTS, DEFAULT_CHANNEL_LAYOUT, CallInput
 # Formats PyAV decodes that call recorders write. Matched case-insensitively.
 AUDIO_EXTENSIONS: tuple[str, ...] = (
     ".wav", ".mp3", ".flac", ".m4a", ".ogg", ".oga", ".opus", ".aac", ".amr", ".wma", ".aif", ".aiff", ".gsm",
+    ".webm", ".mka", ".mp4", ".3gp", ".au", ".caf",  # browser/WebRTC, phone and Apple recorders
 )
 MANIFEST_EXTENSIONS: tuple[str, ...] = (".csv",)
 MANIFEST_COLUMNS: tuple[str, ...] = ("file", "agent_id", "call_id", "channels")
