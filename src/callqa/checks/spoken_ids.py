@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ..text import DIGIT_CHARS as _DIGITS
-from ..text import SPOKEN_DIGITS, digit_sounding_like, simplify, syllable
+from ..text import DIGIT_SYLLABLES, SPOKEN_DIGITS, digit_sounding_like, is_han, near_sound, simplify, syllable, syllables
 from .matching import PhraseList, find_phrases
 
 _PLACE_VALUES = "十百千"
@@ -131,3 +131,35 @@ def find_ids(
                 found.append(StatedId(digits, a, suffix_end, a, b))
                 break
     return sorted(found, key=lambda s: s.start)
+
+
+# How each digit is read, 幺 for 1 included, and those readings as a phone line blurs them.
+_DIGIT_READINGS = {d: {s} | ({"yao"} if d == "1" else set()) for d, s in DIGIT_SYLLABLES.items()}
+_NEAR_READINGS = {d: {near_sound(s) for s in readings} for d, readings in _DIGIT_READINGS.items()}
+
+
+def roster_id_by_sound(text: str, expected: str) -> tuple[int, int] | None:
+    """Where ``text`` reads as the roster's ID by sound, or None: every character of a stretch the ID's length is
+    its digit, a character that sounds exactly like it (其 for 七, 腰 for 幺, 领 for 零) or, once and inside the
+    stretch, one a phone line blurs with it (次 ci for 四 si: 其五次腰领 for 七五四幺零).
+
+    Only the roster's own ID is read this way: no two digits sound alike by these rules, so another agent's ID
+    never reads as it, while a stretch that is no ID at all would need every one of its syllables to."""
+    simple, n = simplify(text), len(expected)
+    readings = syllables(simple)
+    for i in range(len(simple) - n + 1):
+        blurred = []
+        for k, (ch, digit) in enumerate(zip(simple[i : i + n], expected)):
+            if ch in _DIGITS:
+                if SPOKEN_DIGITS.get(ch, ch) != digit:
+                    break
+            elif not is_han(ch) or ch in _PLACE_VALUES or ch in "两万":
+                break
+            elif readings[i + k] not in _DIGIT_READINGS[digit]:
+                if near_sound(readings[i + k]) not in _NEAR_READINGS[digit]:
+                    break
+                blurred.append(k)
+        else:
+            if len(blurred) <= 1 and all(0 < k < n - 1 for k in blurred):
+                return i, i + n
+    return None

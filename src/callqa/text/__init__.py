@@ -6,6 +6,7 @@
     pinyin_key(text) -> str           those syllables as one space-padded string, for substring search
     SPOKEN_DIGITS                     the digit characters as read aloud (幺 for 1) and their values
     digit_sounding_like(ch)           the digit a non-digit character sounds like (期 -> 7), or None
+    near_sound(syllable) -> str       the syllable with what a phone line blurs merged (ci, si, shi -> si)
     content_key(text) -> str          what a text says, for comparisons: no punctuation, spaces or case
     simplify(text) -> str             Simplified, half-width text of the same length (spans carry over)
     is_han(ch)                        a CJK ideograph
@@ -17,7 +18,7 @@ wherever a stage compares sounds.
 from .cjk import HAN_RANGES, is_content_char, is_han, is_punctuation_or_space
 from .digits import DIGIT_CHARS, DIGIT_SYLLABLES, SPOKEN_DIGITS, SYLLABLE_DIGITS
 from .normalize import content_key, digits_to_arabic, in_script_of, normalize_text, simplify, to_half_width, to_simplified
-from .pinyin import digit_sounding_like, pinyin_key, syllable, syllables
+from .pinyin import digit_sounding_like, near_sound, pinyin_key, syllable, syllables
 
 __all__ = [
     "DIGIT_CHARS",
@@ -27,6 +28,7 @@ __all__ = [
     "SYLLABLE_DIGITS",
     "content_key",
     "digit_sounding_like",
+    "near_sound",
     "digits_to_arabic",
     "in_script_of",
     "is_content_char",

@@ -14,7 +14,7 @@ from functools import lru_cache
 from .cjk import HAN_RANGES, is_han
 from .digits import DIGIT_CHARS, DIGIT_SYLLABLES, SYLLABLE_DIGITS
 
-__all__ = ["syllables", "syllable", "pinyin_key", "digit_sounding_like"]
+__all__ = ["syllables", "syllable", "pinyin_key", "digit_sounding_like", "near_sound"]
 
 _HAN_RUN = re.compile(f"[{HAN_RANGES}]+")
 
@@ -52,3 +52,21 @@ def digit_sounding_like(ch: str) -> str | None:
     if ch in DIGIT_CHARS or not is_han(ch):
         return None
     return SYLLABLE_DIGITS.get(syllable(ch))
+
+
+# Initials a phone line blurs together: the dental and retroflex sibilants, affricate or fricative (次 ci for
+# 四 si, 是 shi), the palatals (机 ji for 七 qi), n/l, b/p. Input methods' "fuzzy pinyin" merges z/zh, c/ch,
+# s/sh, n/l and in/ing the same way; the narrow band of a phone call also loses the burst that tells c from s.
+_NEAR_INITIALS = (("zh", "s"), ("ch", "s"), ("sh", "s"), ("z", "s"), ("c", "s"), ("j", "j"), ("q", "j"), ("x", "j"),
+                  ("n", "l"), ("p", "b"))
+
+
+@lru_cache(maxsize=4096)
+def near_sound(syl: str) -> str:
+    """A toneless syllable with the distinctions a phone line blurs removed (ci, zi, si, shi -> si;
+    qi, ji, xi -> ji; ning -> lin): two syllables with the same key are easily misheard for each other."""
+    for initial, key in _NEAR_INITIALS:
+        if syl.startswith(initial):
+            syl = key + syl[len(initial):]
+            break
+    return syl[:-1] if syl.endswith(("ing", "eng")) else syl

@@ -9,7 +9,7 @@ from ...asr.transcript import Transcript, Utterance
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from ..matching import MatchSettings, PhraseCheckConfig, compile_phrases, match_utterance, utterance_finding
 from ..id_verification import verify_missing_id, verify_stated_id
-from ..spoken_ids import StatedId, find_ids, parse_id
+from ..spoken_ids import StatedId, find_ids, parse_id, roster_id_by_sound
 from ..verification import UNCERTAIN, prompt_echo_in
 
 @dataclass
@@ -100,6 +100,12 @@ class EmployeeIdCheck(Check):
         settings: MatchSettings = config.matching
         verifier = context.verifier if config.verification.enabled and expected else None
         stated = _stated_ids(agent, config, expected)
+        if not stated and expected and config.sound_alike_digits and (where := _roster_id_by_sound(agent, config, expected)):
+            index, span = where
+            extra.update(status="ok", heard_id=expected, note=(
+                f"heard as {transcript.utterances[index].text[span[0]:span[1]]}: the roster's ID in characters that sound "
+                "like its digits"))
+            return CheckResult(self.id, True, 0.0, extra=extra)
         if not stated:
             return self._missing(transcript, config, agent, expected, verifier, extra)
 
@@ -211,6 +217,21 @@ def _id_frame(indices: list[int], transcript: Transcript, config: EmployeeIdConf
             greeting = hit.start > 0 and text[hit.start - 1] in "您你妳" and text[hit.start] != "号"
             if not greeting and text[hit.end : hit.end + 1] not in ("、", ","):
                 return hit.quote
+    return None
+
+
+def _roster_id_by_sound(agent: list[tuple[int, Utterance]], config: EmployeeIdConfig,
+                        expected: str) -> tuple[int, tuple[int, int]] | None:
+    """The opening utterance and span where the words read as the roster's ID by sound alone (其五次腰领 for
+    七五四幺零: spoken_ids.roster_id_by_sound), or None. No marker is needed: Whisper garbles 工号 as often as the
+    digits (dev: four openings of one agent whose 七五四幺零 was written so went to listening, one of them with
+    功耗 for 工号)."""
+    opening_ends = agent[0][1].start + config.window_s
+    for index, u in agent:
+        if u.start > opening_ends:
+            break
+        if span := roster_id_by_sound(u.text, expected):
+            return index, span
     return None
 
 
