@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from ...asr.transcript import Transcript
-from ...text import in_script_of
+from ...text import in_script_of, simplify
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult, Finding
 from ..matching import (
     PhraseCheckConfig,
@@ -209,13 +209,16 @@ class BannedPhrasesCheck(Check):
                 text = u.raw_text if hit.source == "raw_text" else u.text
                 if any(e.start <= hit.start and hit.end <= e.end for e in find_phrases(text, exceptions, hit.source)):
                     continue
-                if (_conditional(text, hit.start, hit.end, config.conditional_openers)
-                        or _REPORTED.search(text[: hit.start])):
+                # The words around it read in Simplified script (same length, so spans carry over): Whisper writes
+                # Traditional (萬一明天不行, 您滿意嗎), and the openers, question marks and cues are Simplified.
+                plain = simplify(text)
+                if (_conditional(plain, hit.start, hit.end, config.conditional_openers)
+                        or _REPORTED.search(plain[: hit.start])):
                     continue
-                if any(q.start == hit.start and _polite(text, hit.start, hit.end, dismissive)
+                if any(q.start == hit.start and _polite(plain, hit.start, hit.end, dismissive)
                        for q in find_phrases(text, questions, hit.source)):
                     continue
-                if homophone := config.homophone_after(hit.phrase, text, hit.end):
+                if homophone := config.homophone_after(hit.phrase, plain, hit.end):
                     homophones.append({"phrase": hit.phrase, "utterance": index, "quote": hit.quote,
                                        "reason": f"read as {homophone}: the words after it go with {homophone}"})
                     continue
