@@ -500,3 +500,11 @@ def test_a_channel_s_speech_leaves_out_the_other_party_leaking_in_and_keeps_real
     assert own_speech(customer, agent_again) == [(5.0, 7.0)]
     assert own_speech(agent_again, customer) == [(0.0, 4.0), (5.5, 7.0)]
     assert own_speech(agent, ChannelMeasures()) == [(0.0, 4.0)]  # nothing to compare with: kept as heard
+
+
+@pytest.mark.parametrize("raw,question", [("请问您是王先生吗", True), ("請問您是王先生嗎", True), ("您还在吗？", True),
+                                          ("好的，明白了。", False), ("嗎啡", False)])
+def test_a_question_in_either_script_raises_the_chance_the_speaker_changes(raw, question):
+    from callqa.asr.roles.mono import _is_question
+
+    assert _is_question(raw) is question

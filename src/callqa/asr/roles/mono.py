@@ -70,7 +70,7 @@ _MAX_ROLE_CONFIDENCE = 0.99
 # Whisper may put a whole call in one segment when the gaps are short.
 _SWITCH_PROBABILITY = {"segment": 0.5, "pause": 0.4, "sentence": 0.4, "clause": 0.25}
 _SWITCH_AFTER_QUESTION = 0.7  # a question is usually answered by the other party
-_QUESTION_END = re.compile(r"(?:[？?]|[吗呢][\W_]*)$")
+_QUESTION_END = re.compile(r"(?:[？?]|[吗嗎呢][\W_]*)$")  # raw words: Whisper writes 嗎 too
 
 
 @dataclass

@@ -163,7 +163,7 @@ def _longest_quiet(transcript: Transcript, first: int, last: int) -> float:
 def _asks_question(text: str) -> bool:
     """A silence after the agent's own question is the customer's turn, not a wait."""
     text = text.rstrip().rstrip("。.！!…")
-    return text.endswith(("?", "？", "吗", "呢"))
+    return text.endswith(("?", "？", "吗", "嗎", "呢"))  # raw words: Whisper writes 嗎 too
 
 
 class StandardPhrasingCheck(Check):
