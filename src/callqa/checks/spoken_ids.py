@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ..text import DIGIT_CHARS as _DIGITS
-from ..text import DIGIT_SYLLABLES, SPOKEN_DIGITS, digit_sounding_like, is_han, near_sound, simplify, syllable, syllables
+from ..text import SPOKEN_DIGITS, SYLLABLE_DIGITS, digit_sounding_like, is_han, near_sound, simplify, syllable, syllables
 from .matching import PhraseList, find_phrases
 
 _PLACE_VALUES = "十百千"
@@ -133,9 +133,8 @@ def find_ids(
     return sorted(found, key=lambda s: s.start)
 
 
-# How each digit is read, 幺 for 1 included, and those readings as a phone line blurs them.
-_DIGIT_READINGS = {d: {s} | ({"yao"} if d == "1" else set()) for d, s in DIGIT_SYLLABLES.items()}
-_NEAR_READINGS = {d: {near_sound(s) for s in readings} for d, readings in _DIGIT_READINGS.items()}
+# Each digit's readings (幺 for 1 included) as a phone line blurs them: no two digits share one.
+_BLURRED_DIGITS = {near_sound(reading): digit for reading, digit in SYLLABLE_DIGITS.items()}
 
 
 def roster_id_by_sound(text: str, expected: str) -> tuple[int, int] | None:
@@ -155,8 +154,8 @@ def roster_id_by_sound(text: str, expected: str) -> tuple[int, int] | None:
                     break
             elif not is_han(ch) or ch in _PLACE_VALUES or ch in "两万":
                 break
-            elif readings[i + k] not in _DIGIT_READINGS[digit]:
-                if near_sound(readings[i + k]) not in _NEAR_READINGS[digit]:
+            elif SYLLABLE_DIGITS.get(readings[i + k]) != digit:
+                if _BLURRED_DIGITS.get(near_sound(readings[i + k])) != digit:
                     break
                 blurred.append(k)
         else:

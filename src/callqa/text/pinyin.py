@@ -57,7 +57,7 @@ def digit_sounding_like(ch: str) -> str | None:
 # Initials a phone line blurs together: the dental and retroflex sibilants, affricate or fricative (次 ci for
 # 四 si, 是 shi), the palatals (机 ji for 七 qi), n/l, b/p. Input methods' "fuzzy pinyin" merges z/zh, c/ch,
 # s/sh, n/l and in/ing the same way; the narrow band of a phone call also loses the burst that tells c from s.
-_NEAR_INITIALS = (("zh", "s"), ("ch", "s"), ("sh", "s"), ("z", "s"), ("c", "s"), ("j", "j"), ("q", "j"), ("x", "j"),
+_NEAR_INITIALS = (("zh", "s"), ("ch", "s"), ("sh", "s"), ("z", "s"), ("c", "s"), ("q", "j"), ("x", "j"),
                   ("n", "l"), ("p", "b"))
 
 

@@ -100,8 +100,9 @@ class EmployeeIdCheck(Check):
         settings: MatchSettings = config.matching
         verifier = context.verifier if config.verification.enabled and expected else None
         stated = _stated_ids(agent, config, expected)
-        if not stated and expected and config.sound_alike_digits and (where := _roster_id_by_sound(agent, config, expected)):
-            index, span = where
+        by_sound = _roster_id_by_sound(agent, config, expected) if not stated and expected and config.sound_alike_digits else None
+        if by_sound:
+            index, span = by_sound
             extra.update(status="ok", heard_id=expected, note=(
                 f"heard as {transcript.utterances[index].text[span[0]:span[1]]}: the roster's ID in characters that sound "
                 "like its digits"))
