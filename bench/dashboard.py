@@ -4,10 +4,11 @@
     .venv/bin/python bench/dashboard.py --db RESULTS.sqlite --sizes 1000 10000
 
 Copies a results database and grows it to each size with copies of its own calls (and their findings), then
-times, in one run, the dashboard's data (`review.store.dashboard`), the per-call frame behind it and every report
-(`reports.tables.calls_frame`), and for reference the same outcomes one call at a time through
-`reports.db.call_outcome` (three queries and a parse a call). Each call's verdicts follow reviewers' decisions, so
-this is work every dashboard request does. Prints seconds side by side; asserts nothing.
+times, in one run, the dashboard's data (`review.store.dashboard`): the first request of a server (every call's
+verdicts derived from its stored checks, reports/verdicts.py), the next one (kept derivations used again), and one
+right after a reviewer dismissed a finding (that call derived again); then the per-call frame behind it and every
+report (`reports.tables.calls_frame`) warm, and for reference the same outcomes one call at a time through
+`reports.db.call_outcome` (three queries and a parse a call). Prints seconds side by side; asserts nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from callqa.reports import tables  # noqa: E402
-from callqa.reports.db import call_outcome  # noqa: E402
+from callqa.reports.db import call_outcome, record_decision  # noqa: E402
 from callqa.review.store import dashboard  # noqa: E402
 
 
@@ -71,13 +72,20 @@ def main() -> int:
     if not args.db.is_file():
         raise SystemExit(f"{args.db}: no results database (run `make demo` first, or pass --db)")
     table = Table(title="Review dashboard: seconds per request")
-    for column in ("calls", "dashboard", "calls_frame", "call_outcome per call (reference)"):
+    for column in ("calls", "first request", "next request", "after a decision", "calls_frame",
+                   "call_outcome per call (reference)"):
         table.add_column(column, justify="right")
     with tempfile.TemporaryDirectory(prefix="callqa_dashboard_") as tmp:
         for size in args.sizes:
             conn = grow(args.db, Path(tmp) / f"{size}.sqlite", size)
             calls = [row["call_id"] for row in conn.execute("SELECT call_id FROM calls")]
-            table.add_row(f"{len(calls):,}", f"{seconds(lambda: dashboard(conn)):.2f}",
+            first, following = seconds(lambda: dashboard(conn)), seconds(lambda: dashboard(conn))
+            finding = conn.execute("SELECT call_id, fingerprint FROM findings LIMIT 1").fetchone()
+            if finding is not None:
+                record_decision(conn, finding["call_id"], "dismiss", "bench", finding["fingerprint"],
+                                reason="asr_error")
+            decided = seconds(lambda: dashboard(conn))
+            table.add_row(f"{len(calls):,}", f"{first:.2f}", f"{following:.2f}", f"{decided:.2f}",
                           f"{seconds(lambda: tables.calls_frame(conn)):.2f}",
                           f"{seconds(lambda: [call_outcome(conn, c) for c in calls]):.2f}")
             conn.close()

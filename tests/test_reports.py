@@ -21,7 +21,7 @@ from callqa.reports.db import (
     transaction,
 )
 from callqa.reports.jsonl import read_calls_jsonl, schema_errors, write_calls_jsonl
-from callqa.reports.tables import agents_table, flagged_table, reviewed_table, write_reports
+from callqa.reports.tables import agents_table, calls_frame, flagged_table, reviewed_table, write_reports
 from callqa.scoring.outcome import compute_outcome
 from callqa.scoring.score import CallScore, assign_fingerprints
 
@@ -135,6 +135,35 @@ def test_dismissing_every_finding_passes_the_check_and_unflags(conn, batch):
         record_decision(conn, "c3", "dismiss", "ann", fingerprint="nope")
     with pytest.raises(ValueError, match="unknown decision"):
         record_decision(conn, "c3", "approve", "ann", fingerprint=finding.fingerprint)
+
+
+def _fresh_frame(path: Path) -> pd.DataFrame:
+    """The frame as a server that has kept nothing would build it (an in-memory copy keeps nothing)."""
+    memory = sqlite3.connect(":memory:")
+    memory.row_factory = sqlite3.Row
+    with sqlite3.connect(path) as source:
+        source.backup(memory)
+    return calls_frame(memory)
+
+
+def test_the_calls_frame_between_requests_follows_decisions_and_rescoring(conn, batch, tmp_path):
+    """Each call's verdicts are kept between requests (reports/verdicts.py): they must follow every change."""
+    path = tmp_path / "callqa.sqlite"
+    assert calls_frame(conn).set_index("call_id").loc["c3", "passed_employee_id"] is False
+    finding = batch[2].checks["employee_id"].findings[0]
+    record_decision(conn, "c3", "dismiss", "ann", fingerprint=finding.fingerprint, comment="said 8023")
+    frame = calls_frame(conn).set_index("call_id")
+    assert frame.loc["c3", "passed_employee_id"] is True and frame.loc["c3", "failed_checks"] == []
+    record_decision(conn, "c3", "confirm", "bob", fingerprint=finding.fingerprint)
+    assert calls_frame(conn).set_index("call_id").loc["c3", "passed_employee_id"] is False
+
+    # Re-scored without the banned phrases: c1 passes; a call gone from the database is gone from the frame.
+    save_calls(conn, [make_call("c1", "A1", [])], "[scorecard]\n", FLAG_BELOW)
+    conn.execute("DELETE FROM calls WHERE call_id = 'c2'")
+    conn.commit()
+    frame = calls_frame(conn)
+    assert frame.set_index("call_id").loc["c1", "passed_banned_phrases"] is True and "c2" not in set(frame["call_id"])
+    pd.testing.assert_frame_equal(frame, _fresh_frame(path))
 
 
 def test_history_across_batches_and_review_marks_are_kept(conn, batch):

@@ -3,6 +3,8 @@
     write_calls_jsonl(path, scores)       calls.jsonl (reports/calls.schema.json is its contract)
     open_db / save_calls / record_decision   the results database and the reviewers' audit trail (db.py)
     write_reports(conn, out_dir)          the CSVs, from the database, decisions applied (tables.py)
+    calls_frame(conn)                     one row per call, each check's verdict after decisions (tables.py; each
+                                          call's derivation kept between requests by verdicts.py)
     load_labels / evaluate                verdicts against labels: precision, recall, F1 per check (eval.py)
 """
 

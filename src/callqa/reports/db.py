@@ -301,6 +301,13 @@ def decisions_by_call(conn: sqlite3.Connection, call_id: str | None = None) -> d
     return latest
 
 
+def latest_decision_ids(conn: sqlite3.Connection) -> dict[str, int]:
+    """call id -> the id of the latest confirm/dismiss decision on its findings (decisions_by_call's rows): it
+    changes whenever a decision in force may have, since decisions are only ever appended."""
+    return dict(conn.execute("SELECT call_id, MAX(id) FROM decisions WHERE fingerprint IS NOT NULL "
+                             "AND decision IN ('confirm', 'dismiss') GROUP BY call_id").fetchall())
+
+
 def dismissed_fingerprints(conn: sqlite3.Connection, call_id: str) -> set[str]:
     """Fingerprints whose latest confirm/dismiss decision is 'dismiss'."""
     return {fp for fp, decision in finding_decisions(conn, call_id).items() if decision == "dismiss"}

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from ..files import atomic_path
-from .db import decisions_by_call, flags_below, outcome_from
+from .verdicts import CALL_FIGURES, call_verdicts
 
 AGENTS_FILENAME = "agents.csv"
 FLAGGED_FILENAME = "flagged.csv"
@@ -35,17 +35,10 @@ UNKNOWN_AGENT = "(none)"  # calls whose manifest row named no agent
 
 CALL_COLUMNS = [
     "call_id", "file", "agent_id", "agent_name", "duration_s", "machine_score", "score", "flagged",
-    "flag_reasons", "error", "reviewed", "reviewed_by", "reviewed_at", "batch_id", "checks", "scored_at",
-    "recorded_at",
+    "flag_reasons", "error", "reviewed", "reviewed_by", "reviewed_at", "batch_id", "scored_at", "recorded_at",
 ]  # fmt: skip
 
 
-# Per-call figures the checks measure (check id, key of its result), averaged per agent in agents.csv.
-CALL_FIGURES = {
-    "agent_cpm": ("speech_rate", "agent_cpm"),
-    "interruptions": ("interruptions", "count"),
-    "dead_air_s": ("silence", "total_s"),
-}
 AGENT_FIGURES = {"mean_agent_cpm": "agent_cpm", "interruptions_per_call": "interruptions",
                  "dead_air_s_per_call": "dead_air_s"}
 
@@ -70,39 +63,33 @@ def _ordered_ids(all_checks) -> list[str]:
 def calls_frame(conn: sqlite3.Connection) -> pd.DataFrame:
     """One row per call, with each check's verdict after reviewers' decisions
     (``passed_<check>``: True, False, or None when not applicable / not run)."""
-    rows = conn.execute(f"SELECT {', '.join(CALL_COLUMNS)} FROM calls ORDER BY rowid").fetchall()
+    rows = conn.execute(f"SELECT {', '.join(CALL_COLUMNS)}, length(checks) AS checks_size FROM calls "
+                        "ORDER BY rowid").fetchall()
     frame = pd.DataFrame([dict(row) for row in rows], columns=CALL_COLUMNS)
-    # Each call's checks parsed once, and the decisions and thresholds read in one query each: every dashboard
-    # request builds this frame (bench/dashboard.py: 10,003 calls 2.0 s; 3.9 s with three queries a call).
-    all_checks = [json.loads(row["checks"] or "{}") for row in rows]
-    ids = _ordered_ids(all_checks)
-    decisions, flags = decisions_by_call(conn), flags_below(conn)
-    passed: dict[str, list] = {check_id: [] for check_id in ids}
-    deducted: dict[str, list] = {check_id: [] for check_id in ids}
-    failed, given, listening = [], [], []
-    for row, raw in zip(rows, all_checks):
-        outcome = outcome_from(raw, flags.get(row["call_id"]), decisions.get(row["call_id"], {}), row["error"])
-        for check_id in ids:
-            passed[check_id].append(outcome.passed.get(check_id))
-            deducted[check_id].append(outcome.deductions.get(check_id) if check_id in raw else None)
-        failed.append([c for c in ids if outcome.passed.get(c) is False])
-        given.append(sum(v is not None for v in outcome.passed.values()))
-        # still without a verdict, and left to a person by the checks (not merely not applicable)
-        listening.append(sum(outcome.passed.get(c) is None and bool(r.get("needs_listening")) for c, r in raw.items()))
+    # Every dashboard request builds this frame: each call's verdicts are derived from its stored checks only
+    # when they or the decisions on it changed (reports/verdicts.py; bench/dashboard.py).
+    verdicts = call_verdicts(conn, rows)
+    ids = _ordered_ids(v.check_ids for v in verdicts)
     for check_id in ids:
-        frame[f"passed_{check_id}"] = pd.Series(passed[check_id], index=frame.index, dtype="object")
-        frame[f"deduction_{check_id}"] = pd.Series(deducted[check_id], index=frame.index, dtype="object")
-    frame["failed_checks"] = pd.Series(failed, index=frame.index, dtype="object")
-    frame["verdicts_given"] = pd.Series(given, index=frame.index, dtype="int64")
-    frame["left_to_listening"] = pd.Series(listening, index=frame.index, dtype="int64")
-    frame["flag_reasons"] = frame["flag_reasons"].map(json.loads)
+        frame[f"passed_{check_id}"] = pd.Series([v.passed.get(check_id) for v in verdicts], index=frame.index,
+                                                dtype="object")
+        frame[f"deduction_{check_id}"] = pd.Series([v.deducted.get(check_id) for v in verdicts], index=frame.index,
+                                                   dtype="object")
+    frame["failed_checks"] = pd.Series([[c for c in ids if v.passed.get(c) is False] for v in verdicts],
+                                       index=frame.index, dtype="object")
+    frame["verdicts_given"] = pd.Series([v.given for v in verdicts], index=frame.index, dtype="int64")
+    frame["left_to_listening"] = pd.Series([v.listening for v in verdicts], index=frame.index, dtype="int64")
+    frame["flag_reasons"] = frame["flag_reasons"].map(_reasons)
     frame["flagged"] = frame["flagged"].astype(bool)
     frame["reviewed"] = frame["reviewed"].astype(bool)
     frame["agent_id"] = frame["agent_id"].fillna(UNKNOWN_AGENT)
-    for figure, (check_id, key) in CALL_FIGURES.items():
-        frame[figure] = pd.Series([(c.get(check_id) or {}).get(key) for c in all_checks], index=frame.index,
-                                  dtype="float64")
-    return frame.drop(columns=["checks"])
+    for figure in CALL_FIGURES:
+        frame[figure] = pd.Series([v.figures.get(figure) for v in verdicts], index=frame.index, dtype="float64")
+    return frame
+
+
+def _reasons(stored: str) -> list[str]:
+    return json.loads(stored) if stored != "[]" else []
 
 
 def _pass_rate(verdicts: pd.Series) -> float | None:
