@@ -255,6 +255,8 @@ class StandardPhrasingCheck(Check):
             if wait.waited_s < config.wait_silence_s:
                 continue
             after = _turns(transcript, wait.resume, config.thanks_window_turns)
+            if utts[wait.resume].role != "agent":  # mono: the words after the silence went to the customer (_waits)
+                after = [wait.resume] + after
             # The sign-off is no thanks for a wait, nor is a thanks said with closing words.
             after = [
                 i for i in after if i == wait.resume or (i != agent[-1] and not match_utterance(utts[i], closing))
@@ -268,6 +270,8 @@ class StandardPhrasingCheck(Check):
             if outcome != SAID:
                 detail = "after the wait the agent did not thank the customer (感谢您的耐心等待)"
                 fextra = {"missing": "thanks_for_waiting", "waited_s": round(wait.waited_s, 1)}
+                if utts[wait.resume].role != "agent":  # words the customer was given never take the agent's points
+                    outcome = UNCERTAIN
                 missing.append(MissingPiece(wait.resume, detail, fextra, outcome, verified))
         return missing
 
@@ -306,10 +310,17 @@ class StandardPhrasingCheck(Check):
             return next((j for j in agent if j > i), None)
 
         found: list[_Wait] = []
-        # Silences nobody filled that the agent then broke.
+        holds = compile_phrases(config.ask_phrases, config.matching)
+        # Silences nobody filled that the agent then broke; on mono also one after the customer's words that
+        # "the customer" broke, unless they had asked for a pause of their own (您稍等，我找一下): the customer had
+        # the floor and nobody answered, and the words after the silence are the agent's as often as not, since
+        # Whisper and the voices split mono turns badly (dev c118: the answer after a 7 s lookup given to the
+        # customer at role confidence 0.94 hid the wait).
         latest_end = None
         for k, u in enumerate(utts):
-            if latest_end is not None and u.role == "agent" and u.start - latest_end >= config.wait_silence_s:
+            broke = u.role == "agent" or (transcript.channels == "mono" and k > 0 and utts[k - 1].role == "customer"
+                                          and not match_utterance(utts[k - 1], holds))
+            if latest_end is not None and broke and u.start - latest_end >= config.wait_silence_s:
                 begin = max((i for i in agent if i < k), default=None)
                 if begin is not None and not (begin == k - 1 and _asks_question(utts[begin].raw_text)):
                     found.append(_Wait(begin, k, f"{u.start - latest_end:.0f} s silence",
