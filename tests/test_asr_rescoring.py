@@ -111,3 +111,21 @@ def test_an_utterance_is_read_again_opening_with_a_phrase_and_the_reading_is_cac
     # openai-whisper reads no forced openings: the question is not asked, rather than answered wrongly.
     other = CallRescorer(lambda: audio, "mono", lambda: asr_backends["openai-whisper"], AsrOptions(backend="openai-whisper"))
     assert other.score_openings(transcript, 3, ["让您久等了"]) is None
+
+
+def test_a_reading_does_not_depend_on_the_openings_asked_beside_it(asr_backends, call_003, tmp_path):
+    """Readings are kept one per opening: each must be what it would be if asked alone (a longer opening asked
+    with it once changed the length limit of the whole batch, and with it the others' readings)."""
+    from callqa.asr.rescoring import RescoreCache
+
+    transcript, audio = call_003
+    backend = asr_backends["faster-whisper"]
+
+    def readings(openings, where):
+        rescorer = CallRescorer(lambda: audio, "mono", lambda: backend, AsrOptions(), identity="call_003",
+                                cache=RescoreCache(tmp_path / where))
+        return {s.text.split("，")[0][:4]: (s.text, s.logprob) for s in rescorer.score_openings(transcript, 3, openings)[2:]}
+
+    alone = readings(["请您稍等"], "alone")
+    beside = readings(["请您稍等", "感谢您的耐心等待，让您久等了"], "beside")
+    assert alone["请您稍等"] == beside["请您稍等"]

@@ -123,14 +123,22 @@ class FasterWhisperBackend:
         tokenizer = self._tokenizer(options.language)
         start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
         prompts = [start + tokenizer.encode(opening) for opening in openings]
-        batch = ctranslate2.StorageView.from_array(np.repeat(encoded.output, len(openings), axis=0))
-        # 3-gram blocking: a short window read without timestamps otherwise loops (谢谢谢谢...).
-        results = self._model.model.generate(batch, prompts, beam_size=options.beam_size, no_repeat_ngram_size=3,
-                                             max_length=max(len(p) for p in prompts) + max_tokens)
-        texts = []
-        for opening, result in zip(openings, results):
-            text = tokenizer.decode([t for t in result.sequences_ids[0] if t < tokenizer.eot]).strip()
-            texts.append(text if text.startswith(opening) else opening + text)
+        # Each opening gets max_tokens after its own prompt (generate counts the prompt in max_length), so its
+        # reading never depends on which other openings were asked with it: batched by prompt length. With one
+        # max_length for the batch, a longer opening asked beside it changed the others' readings, and the cache
+        # (asr/rescoring.py, one entry per opening) then served readings that depended on earlier runs.
+        texts = [""] * len(openings)
+        by_length: dict[int, list[int]] = {}
+        for i, prompt in enumerate(prompts):
+            by_length.setdefault(len(prompt), []).append(i)
+        for length, rows in by_length.items():
+            batch = ctranslate2.StorageView.from_array(np.repeat(encoded.output, len(rows), axis=0))
+            # 3-gram blocking: a short window read without timestamps otherwise loops (谢谢谢谢...).
+            results = self._model.model.generate(batch, [prompts[i] for i in rows], beam_size=options.beam_size,
+                                                 no_repeat_ngram_size=3, max_length=length + max_tokens)
+            for i, result in zip(rows, results):
+                text = tokenizer.decode([t for t in result.sequences_ids[0] if t < tokenizer.eot]).strip()
+                texts[i] = text if text.startswith(openings[i]) else openings[i] + text
         return texts
 
     def score_texts(self, encoded: _Encoded, prefix: str, candidates: list[str], options: AsrOptions) -> list[TextScore]:
