@@ -36,13 +36,14 @@ class StandardPhrasingConfig(PhraseCheckConfig):
         metadata={"phrases": True, "optional": True},
     )
     ask_phrases: list[str] = field(
-        default_factory=lambda: ["稍等", "稍候", "请[您]耐心等待", "[请](不要|别)挂", "等我一下", "等一会", "保持通话"],
+        default_factory=lambda: ["稍等", "稍候", "请[您]耐心等待", "[请](不要|别)挂", "等我一下", "等一会", "保持通话", "稍作等待"],
         metadata={"phrases": True},
     )
     thanks_phrases: list[str] = field(
         default_factory=lambda: [
             "(感谢|谢谢)[您的|您](耐心|等待|等候)",
             "[让您|让你]久等了",
+            "让(您|你)等[了](这么|那么|很)久",
             "耽误(您|你)[的]时间",  # 不好意思耽误您时间了: the thanks said as an apology for the wait
         ],
         metadata={"phrases": True},
