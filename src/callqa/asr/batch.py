@@ -89,11 +89,11 @@ class _LazyBackend:
     def score_texts(self, encoded, prefix: str, candidates: list[str], options: AsrOptions):
         return self.ensure_loaded(options).score_texts(encoded, prefix, candidates, options)
 
-    def read_openings(self, encoded, openings: list[str], options: AsrOptions, max_tokens: int):
+    def read_openings(self, encoded, openings: list[str], options: AsrOptions, max_tokens: int, slot: int):
         backend = self.ensure_loaded(options)
         if not hasattr(backend, "read_openings"):
             raise NotImplementedError(f"the {self.name} backend reads no forced openings")
-        return backend.read_openings(encoded, openings, options, max_tokens)
+        return backend.read_openings(encoded, openings, options, max_tokens, slot)
 
 
 class AfterTranscription(Protocol):

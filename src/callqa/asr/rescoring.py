@@ -60,13 +60,13 @@ _FITTED_AFTER_S = 2.0
 # within 0.01 F1 of full windows, and verification took 214 s instead of 744 s for the 210 calls.
 _FITTED_MIN_S = 10.0
 # A reading of an utterance with a forced opening (score_openings) covers it from this long before its start to
-# this long after its end, and may run this many tokens past its heard length after its opening. The readings
-# were tuned when one batch limit let the short openings (稍等) run 4 tokens further than 6, up to the longest
-# (请您耐心等待); 10 for each on its own gives the same verdicts on the corpus (dev c056's 拿来你跳得以后了 for
-# 麻烦您稍等一会儿 still reads as 稍等一會…), where 6 lost it.
+# this long after its end, and may run this many tokens past its heard length after its opening, counted as at
+# least _OPENING_SLOT tokens long: the hold requests (请您耐心等待 is 7) share one limit, so each reading is the
+# same whichever others are asked with it, and the same as when tuned (one limit set by the longest asked).
 _OPENING_LEAD_S = 0.3
 _OPENING_TAIL_S = 0.5
-_OPENING_EXTRA_TOKENS = 10
+_OPENING_EXTRA_TOKENS = 6
+_OPENING_SLOT = 7
 # Bump when what a score means changes (windowing, prompt handling).
 RESCORE_VERSION = 1
 
@@ -212,9 +212,9 @@ class CallRescorer:
         window = _Window(channel, start, end - start)
         wanted = ["", *openings]
         # Each reading depends on its opening and its length limit alone (backends read each with its own), so
-        # each is kept on its own, under that limit, and only those not kept yet are read ("opening/2": readings
-        # from before depended on the openings asked beside them, and are read again).
-        reading = f"opening/2+{_OPENING_EXTRA_TOKENS}"
+        # each is kept on its own, under that limit, and only those not kept yet are read ("opening/3": readings
+        # from before depended on the openings asked beside them, or had other limits, and are read again).
+        reading = f"opening/3+{_OPENING_EXTRA_TOKENS}/{_OPENING_SLOT}"
         keys = [self._key(window, "heard", u.raw_text)] + [self._key(window, reading, text) for text in wanted]
         if self._entries is None:
             self._entries = self.cache.load(self.identity) if self.cache and self.identity else {}
@@ -228,7 +228,7 @@ class CallRescorer:
             self.encoded_windows += 1
             try:
                 texts = backend.read_openings(encoded, [wanted[i - 1] for i in missing if i], self.options,
-                                              len(u.raw_text) + _OPENING_EXTRA_TOKENS)
+                                              len(u.raw_text) + _OPENING_EXTRA_TOKENS, _OPENING_SLOT)
             except NotImplementedError:
                 return None
             to_score = ([u.raw_text] if missing[0] == 0 else []) + texts

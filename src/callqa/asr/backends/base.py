@@ -71,6 +71,6 @@ class AsrBackend(Protocol):
         heard before it in the window, which are given, not scored)."""
         ...
 
-    # Optional: ``read_openings(encoded, openings, options, max_tokens) -> list[str]``, the window's best reading
+    # Optional: ``read_openings(encoded, openings, options, max_tokens, slot) -> list[str]``, the window's best reading
     # opening with each given text (faster-whisper has it; a backend without it is simply not asked, see
     # CallRescorer.score_openings).

@@ -113,9 +113,11 @@ class FasterWhisperBackend:
                                            to_cpu=True)
         return _Encoded(np.array(encoded), frames)
 
-    def read_openings(self, encoded: _Encoded, openings: list[str], options: AsrOptions, max_tokens: int) -> list[str]:
+    def read_openings(self, encoded: _Encoded, openings: list[str], options: AsrOptions, max_tokens: int,
+                      slot: int) -> list[str]:
         """The window's best reading (beam search) that opens with each of ``openings`` ("": a free reading):
-        Whisper then chooses the words after a given opening itself, rather than keeping those it wrote."""
+        Whisper then chooses the words after a given opening itself, rather than keeping those it wrote. Each
+        runs to ``max_tokens`` past its opening, or past ``slot`` tokens for a shorter opening."""
         import ctranslate2
 
         if not openings:
@@ -123,19 +125,19 @@ class FasterWhisperBackend:
         tokenizer = self._tokenizer(options.language)
         start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
         prompts = [start + tokenizer.encode(opening) for opening in openings]
-        # Each opening gets max_tokens after its own prompt (generate counts the prompt in max_length), so its
-        # reading never depends on which other openings were asked with it: batched by prompt length. With one
-        # max_length for the batch, a longer opening asked beside it changed the others' readings, and the cache
-        # (asr/rescoring.py, one entry per opening) then served readings that depended on earlier runs.
+        # An opening's reading must not depend on the openings asked beside it (the rescoring cache keeps one
+        # reading per opening): generate has one max_length per batch and counts the prompt in it, so openings
+        # of up to ``slot`` tokens share one limit, as if each were that long, and a longer one gets its own.
+        # (One limit set by the longest opening asked made every reading change when a longer one was added.)
         texts = [""] * len(openings)
-        by_length: dict[int, list[int]] = {}
+        by_limit: dict[int, list[int]] = {}
         for i, prompt in enumerate(prompts):
-            by_length.setdefault(len(prompt), []).append(i)
-        for length, rows in by_length.items():
+            by_limit.setdefault(len(start) + max(len(prompt) - len(start), slot) + max_tokens, []).append(i)
+        for limit, rows in by_limit.items():
             batch = ctranslate2.StorageView.from_array(np.repeat(encoded.output, len(rows), axis=0))
             # 3-gram blocking: a short window read without timestamps otherwise loops (谢谢谢谢...).
             results = self._model.model.generate(batch, [prompts[i] for i in rows], beam_size=options.beam_size,
-                                                 no_repeat_ngram_size=3, max_length=length + max_tokens)
+                                                 no_repeat_ngram_size=3, max_length=limit)
             for i, result in zip(rows, results):
                 text = tokenizer.decode([t for t in result.sequences_ids[0] if t < tokenizer.eot]).strip()
                 texts[i] = text if text.startswith(openings[i]) else openings[i] + text
