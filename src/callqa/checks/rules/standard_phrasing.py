@@ -256,7 +256,8 @@ class StandardPhrasingCheck(Check):
             if wait.waited_s < config.wait_silence_s:
                 continue
             after = _turns(transcript, wait.resume, config.thanks_window_turns)
-            if utts[wait.resume].role != "agent":  # mono: the words after the silence went to the customer (_waits)
+            resumed_as_customer = utts[wait.resume].role != "agent"  # mono: the words after the silence (_waits)
+            if resumed_as_customer:
                 after = [wait.resume] + after
             # The sign-off is no thanks for a wait, nor is a thanks said with closing words.
             after = [
@@ -271,7 +272,7 @@ class StandardPhrasingCheck(Check):
             if outcome != SAID:
                 detail = "after the wait the agent did not thank the customer (感谢您的耐心等待)"
                 fextra = {"missing": "thanks_for_waiting", "waited_s": round(wait.waited_s, 1)}
-                if utts[wait.resume].role != "agent":  # words the customer was given never take the agent's points
+                if resumed_as_customer:  # words the customer was given never take the agent's points
                     outcome = UNCERTAIN
                 missing.append(MissingPiece(wait.resume, detail, fextra, outcome, verified))
         return missing
