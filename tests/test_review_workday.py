@@ -109,6 +109,18 @@ def test_the_queue_filters_calls_left_to_listening(client):
     assert ids(client.get("/queue?listening=1&show=all").get_data(as_text=True)) == ["call-005"]
 
 
+def test_a_call_leaves_needs_listening_once_its_finding_is_settled(client, batch):
+    def listening_tile():
+        page = client.get("/").get_data(as_text=True)
+        return int(re.search(r'id="stat-listening"[^>]*><b>(\d+)</b>', page).group(1))
+
+    assert listening_tile() == 1
+    fp = finding_fingerprints(batch.db, "call-005")["没办法"]
+    post_json(client, "call-005", decision="confirm", fingerprint=fp)
+    assert ids(client.get("/queue?listening=1&show=all").get_data(as_text=True)) == []
+    assert listening_tile() == 0
+
+
 def test_agents_csv_counts_verdicts_given_and_left_to_listening(client, batch):
     client.application.extensions["callqa_reports"].request()
     assert client.application.extensions["callqa_reports"].flush(timeout=60)

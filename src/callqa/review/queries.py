@@ -64,7 +64,7 @@ class QueueFilter:
     batch: str = ""
     score_min: str = ""
     score_max: str = ""
-    listening: str = ""  # "1": only calls with a check or finding left to listening
+    listening: str = ""  # "1": only calls with a check or finding left to listening, not settled yet
     sort: str = "score"
     order: str = "asc"
     page: int = 1

@@ -16,11 +16,16 @@ from ..checks.base import CheckResult
 from ..reports import tables
 
 
-# A call with a check or finding the checks left to a person (calls table aliased c).
+# A call still waiting for a person (calls table aliased c): a finding the checks left to listening that no reviewer
+# has confirmed or dismissed yet, or, in a call not yet marked reviewed, a check left to listening with no finding
+# to decide on. Settled calls leave the queue's "needs listening" and the dashboard's count.
 NEEDS_LISTENING_SQL = (
-    "(EXISTS (SELECT 1 FROM json_each(c.checks) j WHERE json_extract(j.value, '$.needs_listening') = 1) "
-    "OR EXISTS (SELECT 1 FROM findings f WHERE f.call_id = c.call_id "
-    "AND json_extract(f.extra, '$.needs_listening') = 1))"
+    "(EXISTS (SELECT 1 FROM findings f WHERE f.call_id = c.call_id AND json_extract(f.extra, '$.needs_listening') = 1 "
+    "AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.call_id = f.call_id AND d.fingerprint = f.fingerprint "
+    "AND d.decision IN ('confirm', 'dismiss'))) "
+    "OR (c.reviewed = 0 AND EXISTS (SELECT 1 FROM json_each(c.checks) j "
+    "WHERE json_extract(j.value, '$.needs_listening') = 1 "
+    "AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.call_id = c.call_id AND f.check_id = j.key))))"
 )
 
 
@@ -78,7 +83,7 @@ class Dashboard:
     reviewed: int
     errors: int
     decisions: int
-    listening: int = 0  # calls with a check or finding left to listening
+    listening: int = 0  # calls with a check or finding left to listening and not settled yet
 
 
 def _load_json(text: str | None, default: Any) -> Any:
