@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .store import FINDING_DECISION_SQL as _LATEST
 from .store import NEEDS_LISTENING_SQL, CallRecord, _record, select
 
 __all__ = ["QueueFilter", "QueuePage", "queue_page", "SORTS", "PAGE_SIZES"]
@@ -28,9 +29,6 @@ SORTS = {
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SHOWS = ("flagged", "all", "sampled", "errors")
 
-# The finding decision in force (latest confirm/dismiss), for a findings row aliased f.
-_LATEST = ("(SELECT d.decision FROM decisions d WHERE d.call_id = f.call_id AND d.fingerprint = f.fingerprint "
-           "AND d.decision IN ('confirm', 'dismiss') ORDER BY d.id DESC LIMIT 1)")
 # A finding that counts against its check now: not dismissed, and if left to listening, confirmed.
 _LIVE = (f"COALESCE({_LATEST}, '') != 'dismiss' AND "
          f"(json_extract(f.extra, '$.needs_listening') IS NOT 1 OR {_LATEST} = 'confirm')")

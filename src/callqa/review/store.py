@@ -16,13 +16,15 @@ from ..checks.base import CheckResult
 from ..reports import tables
 
 
+# The finding decision in force (latest confirm/dismiss), for a findings row aliased f.
+FINDING_DECISION_SQL = ("(SELECT d.decision FROM decisions d WHERE d.call_id = f.call_id AND d.fingerprint = f.fingerprint "
+                        "AND d.decision IN ('confirm', 'dismiss') ORDER BY d.id DESC LIMIT 1)")
 # A call still waiting for a person (calls table aliased c): a finding the checks left to listening that no reviewer
 # has confirmed or dismissed yet, or, in a call not yet marked reviewed, a check left to listening with no finding
 # to decide on. Settled calls leave the queue's "needs listening" and the dashboard's count.
 NEEDS_LISTENING_SQL = (
     "(EXISTS (SELECT 1 FROM findings f WHERE f.call_id = c.call_id AND json_extract(f.extra, '$.needs_listening') = 1 "
-    "AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.call_id = f.call_id AND d.fingerprint = f.fingerprint "
-    "AND d.decision IN ('confirm', 'dismiss'))) "
+    f"AND {FINDING_DECISION_SQL} IS NULL) "
     "OR (c.reviewed = 0 AND EXISTS (SELECT 1 FROM json_each(c.checks) j "
     "WHERE json_extract(j.value, '$.needs_listening') = 1 "
     "AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.call_id = c.call_id AND f.check_id = j.key))))"
