@@ -305,13 +305,14 @@ def test_mono_splits_a_segment_that_spans_a_voice_change():
 def test_mono_keeps_a_long_silence_between_utterances():
     audio, segments = synth_call(CALL[:4], {"agent": HIGH, "customer": LOW})
     a = segments[2]  # the agent's "好的，请您稍等，我帮您查一下。"
-    gap = 4.0
+    gap, said = 4.0, 0.6
     silence = np.zeros(int(gap * SR), np.float32)
     cut = int(a.end * SR)
-    audio = np.concatenate([audio[:cut], silence, audio[cut:]])
-    later = [seg(s.text, s.start + gap, s.end + gap) for s in segments[3:]]
-    words = [AsrWord(a.start, a.end, a.text, 0.9), AsrWord(a.end + gap, a.end + gap + 0.6, "好的。", 0.9)]
-    spanning = seg(a.text + "好的。", a.start, a.end + gap + 0.6, words=words)
+    # After the silence the agent says 好的 (in their own voice: the last 0.6 s of their words again).
+    audio = np.concatenate([audio[:cut], silence, audio[cut - int(said * SR) : cut], audio[cut:]])
+    later = [seg(s.text, s.start + gap + said, s.end + gap + said) for s in segments[3:]]
+    words = [AsrWord(a.start, a.end, a.text, 0.9), AsrWord(a.end + gap, a.end + gap + said, "好的。", 0.9)]
+    spanning = seg(a.text + "好的。", a.start, a.end + gap + said, words=words)
     out = mono_utterances(segments[:2] + [spanning] + later, audio, SR)
     agent = [u for u in out if u.role == "agent"]
     assert [u.raw_text for u in agent][-2:] == [a.text, "好的。"]

@@ -5,7 +5,8 @@
     layout_doubt(per_channel, layout) -> str | None              why the words say the layout is swapped
 
 Inside: pauses.py (the one pause splitter and its thresholds), voice.py (voice
-features and clusters), text_cues.py with phrases.yaml (what agents and
+features and clusters), refine.py (each role's voice modelled again from the
+roles), text_cues.py with phrases.yaml (what agents and
 customers say).
 """
 

@@ -21,7 +21,8 @@ from typing import Protocol
 
 import numpy as np
 
-__all__ = ["CallFrames", "call_frames", "voice_vector", "cluster_voices", "VoiceClusters", "FEATURE_RATE"]
+__all__ = ["CallFrames", "call_frames", "voice_vector", "speech_matrix", "cluster_voices", "VoiceClusters",
+           "FEATURE_RATE", "MAX_VOICE_LOGODDS"]
 
 FEATURE_RATE = 8000
 HOP = 80  # 10 ms
@@ -70,7 +71,7 @@ _CENTRE_LOGODDS = 4.0
 _GMM_COMPONENTS = 8
 _GMM_MIN_FRAMES = 200  # 2 s of speech per voice
 _GMM_MAX_FRAMES = 4000
-_MAX_VOICE_LOGODDS = 6.0
+MAX_VOICE_LOGODDS = 6.0
 
 
 @dataclass
@@ -173,6 +174,13 @@ def _speech_frames(frames: CallFrames, start: float, end: float) -> tuple[int, i
     return a, b, (loud > frames.noise_floor + _SPEECH_ABOVE_FLOOR_DB) & (loud > loud.max() - 25.0)
 
 
+def speech_matrix(frames: CallFrames, start: float, end: float) -> np.ndarray:
+    """The stretch's speech frames (_speech_frames) as rows of MFCC 1..12 and log spectral centroid."""
+    a, b, keep = _speech_frames(frames, start, end)
+    x = np.column_stack([frames.mfcc[a:b], frames.log_centroid[a:b]])
+    return x[keep] if keep is not None else x[:0]
+
+
 def voice_vector(frames: CallFrames, start: float, end: float) -> tuple[np.ndarray | None, float]:
     """(voice vector laid out as VOICE_BLOCKS, seconds of speech it rests on).
 
@@ -252,12 +260,7 @@ def _frame_positions(
     """
     from sklearn.mixture import GaussianMixture
 
-    def speech(i: int) -> np.ndarray:
-        a, b, keep = _speech_frames(frames, stretches[i].start, stretches[i].end)
-        x = np.column_stack([frames.mfcc[a:b], frames.log_centroid[a:b]])
-        return x[keep] if keep is not None else x[:0]
-
-    matrices = {i: speech(i) for i in have}
+    matrices = {i: speech_matrix(frames, stretches[i].start, stretches[i].end) for i in have}
     train = {side: [i for i in have if side * position[i] >= 0.5 and stretches[i].voiced_s >= 0.5] for side in (1, -1)}
     stacked = {side: np.vstack([matrices[i] for i in ids]) if ids else np.empty((0, 13)) for side, ids in train.items()}
     if min(len(x) for x in stacked.values()) < _GMM_MIN_FRAMES:
@@ -337,7 +340,7 @@ def cluster_voices(
     for i in have:
         # Summary vector (carries pitch and level) and frame models (robust on short stretches) in equal parts.
         where = (position[i] + by_frames[i]) / 2 if by_frames and i in by_frames else position[i]
-        lo = float(np.clip(slope * where, -_MAX_VOICE_LOGODDS, _MAX_VOICE_LOGODDS))
+        lo = float(np.clip(slope * where, -MAX_VOICE_LOGODDS, MAX_VOICE_LOGODDS))
         logodds[i] = lo * min(1.0, stretches[i].voiced_s / full_weight_s)
     return VoiceClusters(logodds, voices=2, fisher=fisher, apart=apart)
 
