@@ -95,6 +95,8 @@ def test_a_check_that_raises_is_reported_not_fatal(monkeypatch):
         ("[checks.banned_phrases]\nphrases = []\n", "checks.banned_phrases.phrases: empty"),
         ('[checks.banned_phrases]\nhomophone_contexts = ["不行=步行"]\n',
          "checks.banned_phrases.homophone_contexts[0]: '不行=步行': write PHRASE=HOMOPHONE:WORD|WORD"),
+        ('[checks.closing]\ncustomers_say_too = ["拜拜"]\n',
+         "checks.closing.customers_say_too: '拜拜' is not one of farewell_phrases (再见, "),
         ("min_agent_speech_s = -1\n", "min_agent_speech_s: must not be negative"),
         ("[matching]\nfuzzy_threshold = 1.5\n", "matching.fuzzy_threshold: must be in (0, 1], got 1.5"),
         ("[matching]\nfuzzy = 1\n", "matching.fuzzy: expected true or false, got 1"),

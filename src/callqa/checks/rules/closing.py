@@ -41,6 +41,15 @@ class ClosingConfig(PhraseCheckConfig):
         ],
         metadata={"phrases": True},
     )
+    # Entries of farewell_phrases that customers say too: heard in words given to the customer they prove
+    # nothing. The others (感谢您的支持, 祝您…), heard there with the speaker in doubt, may be the agent's.
+    customers_say_too: list[str] = field(default_factory=lambda: ["再见"])
+
+    def __post_init__(self) -> None:
+        unknown = [e for e in self.customers_say_too if e not in self.farewell_phrases]
+        if unknown:
+            raise ValueError(f"checks.closing.customers_say_too: {unknown[0]!r} is not one of farewell_phrases "
+                             f"({', '.join(self.farewell_phrases)})")
 
 
 # A thanks that goes on with 等待 / 等候 (感谢您的耐心等待) thanks the customer for holding, mid-call: it is no
@@ -55,6 +64,11 @@ _ASKS_FOR_MORE = re.compile(r"还(?:有|需要)[^。，,！!；;]{0,8}(?:[吗嗎
 
 def _asks_for_more(window: list[tuple[int, Utterance]]) -> bool:
     return any(_ASKS_FOR_MORE.search(u.text) for _, u in window)
+
+
+def _agents_words(u: Utterance, phrases, customers_say_too: list[str]) -> list[PhraseMatch]:
+    """Matches an agent's closing piece would give, less what customers say too (再见) and thanks for waiting."""
+    return [m for m in match_utterance(u, phrases) if m.phrase not in customers_say_too and not _thanks_for_waiting(u, m)]
 
 
 def _thanks_for_waiting(u: Utterance, match: PhraseMatch) -> bool:
@@ -81,8 +95,9 @@ class ClosingCheck(Check):
         agent:    感谢您的来电，祝您生活愉快，再见！
 
     A finding per missing piece, each anchored at the agent's last utterance. On a mono call, a question
-    for anything else heard in the call's last ``window_s`` in an utterance given to the customer with a
-    doubtful role (``speaker_doubt_below``) needs listening: it may be the agent's. A thanks for holding
+    for anything else, or a farewell customers don't say (not ``customers_say_too``), heard in the call's
+    last ``window_s`` in an utterance given to the customer with a doubtful role (``speaker_doubt_below``)
+    needs listening: it may be the agent's. A thanks for holding
     (感谢您的耐心等待) is not a farewell. A question shaped 还有/还需要 … 吗 asks for anything else whatever
     Whisper made of the words between.
     """
@@ -120,10 +135,11 @@ class ClosingCheck(Check):
                 transcript, [i for i, _ in window], entries, matches, context.verifier, config.verification,
                 question, where="end",
             )
-            if outcome != SAID and piece == "anything_else":
-                # Only the question is looked for in the customer's turns: customers say 再见 and 谢谢 too.
+            if outcome != SAID:
+                # Words only an agent says, heard where the customer's turns may hold the agent's (mono).
+                common = config.customers_say_too if piece == "farewell" else []
                 near = [k for k, u in enumerate(transcript.utterances) if u.start >= call_end - config.window_s]
-                doubt = said_by_doubtful_speaker(transcript, near, lambda u: match_utterance(u, phrases),
+                doubt = said_by_doubtful_speaker(transcript, near, lambda u: _agents_words(u, phrases, common),
                                                  config.verification, question)
                 if doubt is not None:
                     outcome, verified = UNCERTAIN, doubt
