@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ...asr.transcript import Transcript, Utterance
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
-from ..matching import PhraseCheckConfig, PhraseMatch, compile_phrases, match_utterance
+from ..matching import PhraseCheckConfig, PhraseList, PhraseMatch, compile_phrases, match_utterance
 from ..verification import SAID, UNCERTAIN, MissingPiece, expected_words, said_by_doubtful_speaker, settle_pieces
 
 
@@ -66,9 +66,10 @@ def _asks_for_more(window: list[tuple[int, Utterance]]) -> bool:
     return any(_ASKS_FOR_MORE.search(u.text) for _, u in window)
 
 
-def _agents_words(u: Utterance, phrases, customers_say_too: list[str]) -> list[PhraseMatch]:
+def _agents_words(u: Utterance, phrases: PhraseList, customers_say_too: list[str]) -> list[PhraseMatch]:
     """Matches an agent's closing piece would give, less what customers say too (再见) and thanks for waiting."""
-    return [m for m in match_utterance(u, phrases) if m.phrase not in customers_say_too and not _thanks_for_waiting(u, m)]
+    return [m for m in match_utterance(u, phrases)
+            if m.phrase not in customers_say_too and not _thanks_for_waiting(u, m)]
 
 
 def _thanks_for_waiting(u: Utterance, match: PhraseMatch) -> bool:
