@@ -22,12 +22,11 @@ from typing import Protocol
 
 import numpy as np
 
-from .voice import MAX_VOICE_LOGODDS, CallFrames, speech_matrix
+from .voice import MAX_VOICE_LOGODDS, CallFrames, fit_frame_model, speech_matrix
 
 __all__ = ["refine_voices", "RefinedVoices"]
 
-_COMPONENTS = 8
-_MAX_FRAMES = 3000  # per role and round: a few minutes of one voice says all a small mixture can learn
+_MAX_FRAMES = 3000  # per role and round
 _MIN_FRAMES = 200  # 2 s of speech per role
 _MIN_TRAIN_S = 0.3  # seconds of speech frames for a piece to train a model
 _ROUNDS = 8
@@ -61,15 +60,6 @@ class RefinedVoices:
         return np.clip(slope * self.llr / self.typical, -MAX_VOICE_LOGODDS, MAX_VOICE_LOGODDS) * weight
 
 
-def _fit(x: np.ndarray, rng: np.random.Generator):
-    from sklearn.mixture import GaussianMixture
-
-    if len(x) > _MAX_FRAMES:
-        x = x[rng.choice(len(x), _MAX_FRAMES, replace=False)]
-    return GaussianMixture(_COMPONENTS, covariance_type="diag", reg_covar=1e-2, init_params="k-means++",
-                           random_state=0).fit(x)
-
-
 def _judge(matrices: list[np.ndarray], side: np.ndarray, train: np.ndarray, judged: np.ndarray,
            rng: np.random.Generator) -> np.ndarray | None:
     """Mean frame llr (agent's model over the customer's) of the ``judged`` pieces, models trained on the
@@ -79,7 +69,7 @@ def _judge(matrices: list[np.ndarray], side: np.ndarray, train: np.ndarray, judg
         chosen = [matrices[i] for i in np.flatnonzero(train & (side == wanted))]
         if sum(len(m) for m in chosen) < _MIN_FRAMES:
             return None
-        models.append(_fit(np.vstack(chosen), rng))
+        models.append(fit_frame_model(np.vstack(chosen), rng, _MAX_FRAMES))
     return np.array([float(np.mean(models[0].score_samples(m) - models[1].score_samples(m))) if ok and len(m) else 0.0
                      for m, ok in zip(matrices, judged)])
 

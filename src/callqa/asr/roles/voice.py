@@ -22,7 +22,7 @@ from typing import Protocol
 import numpy as np
 
 __all__ = ["CallFrames", "call_frames", "voice_vector", "speech_matrix", "cluster_voices", "VoiceClusters",
-           "FEATURE_RATE", "MAX_VOICE_LOGODDS"]
+           "FEATURE_RATE", "MAX_VOICE_LOGODDS", "fit_frame_model"]
 
 FEATURE_RATE = 8000
 HOP = 80  # 10 ms
@@ -181,6 +181,17 @@ def speech_matrix(frames: CallFrames, start: float, end: float) -> np.ndarray:
     return x[keep] if keep is not None else x[:0]
 
 
+def fit_frame_model(x: np.ndarray, rng: np.random.Generator, max_frames: int):
+    """A voice's Gaussian mixture over its (standardized) speech frames, fitted on at most ``max_frames`` of them:
+    a few minutes of one voice says all a small mixture can learn."""
+    from sklearn.mixture import GaussianMixture
+
+    if len(x) > max_frames:
+        x = x[rng.choice(len(x), max_frames, replace=False)]
+    return GaussianMixture(_GMM_COMPONENTS, covariance_type="diag", reg_covar=1e-2, init_params="k-means++",
+                           random_state=0).fit(x)
+
+
 def voice_vector(frames: CallFrames, start: float, end: float) -> tuple[np.ndarray | None, float]:
     """(voice vector laid out as VOICE_BLOCKS, seconds of speech it rests on).
 
@@ -258,8 +269,6 @@ def _frame_positions(
     models every sound of that voice; the mean frame log-likelihood ratio is
     rescaled so that the training stretches sit near +1 and -1.
     """
-    from sklearn.mixture import GaussianMixture
-
     matrices = {i: speech_matrix(frames, stretches[i].start, stretches[i].end) for i in have}
     train = {side: [i for i in have if side * position[i] >= 0.5 and stretches[i].voiced_s >= 0.5] for side in (1, -1)}
     stacked = {side: np.vstack([matrices[i] for i in ids]) if ids else np.empty((0, 13)) for side, ids in train.items()}
@@ -268,13 +277,7 @@ def _frame_positions(
     everything = np.vstack(list(stacked.values()))
     mu, sd = everything.mean(axis=0), everything.std(axis=0) + 1e-6
     rng = np.random.default_rng(0)
-    models = {}
-    for side, x in stacked.items():
-        if len(x) > _GMM_MAX_FRAMES:  # a few minutes of one voice says all a small mixture can learn
-            x = x[rng.choice(len(x), _GMM_MAX_FRAMES, replace=False)]
-        models[side] = GaussianMixture(
-            _GMM_COMPONENTS, covariance_type="diag", reg_covar=1e-2, init_params="k-means++", random_state=0
-        ).fit((x - mu) / sd)
+    models = {side: fit_frame_model((x - mu) / sd, rng, _GMM_MAX_FRAMES) for side, x in stacked.items()}
     llr = {}
     for i, x in matrices.items():
         if len(x):
