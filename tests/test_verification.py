@@ -191,8 +191,22 @@ def test_a_hold_request_whisper_misheard_is_put_to_the_audio_before_a_silence_co
     assert said.passed is True and said.extra["excused_holds"] == 1
     not_said = _silence(heard, {heard: [-1.0] * 10})  # every candidate fits badly: clearly not said
     assert not_said.passed is False and not_said.deduction == 2 and not_said.findings[0].extra["verification"]
-    close = _silence(heard, {heard: [-1.0] * 10, "请您稍等，我帮您看一下。": [-1.0] * 9 + [-2.0]})
+    close = _silence(heard, {heard: [-1.0] * 10, "请您稍等，我帮您看一下。": [-1.0] * 9 + [-2.8]})  # 1.8 nats a syllable
     assert close.passed is None and close.findings[0].extra["needs_listening"] and close.deduction == 0
+
+
+def test_words_a_syllable_off_the_phrase_that_fit_the_audio_nearly_as_well_are_the_phrase_misheard():
+    heard = "请您在稀消候，我帮您看一下。"  # 请您再稍稍候 (corpus dev c074): xiao hou for shao hou, 1.1 nats behind
+    placed = "请您在稀稍候，我帮您看一下。"
+    said = _silence(heard, {heard: [-1.0] * 10, placed: [-1.0] * 9 + [-2.1]})
+    assert said.passed is True and said.extra["excused_holds"] == 1
+    # Two syllables changed may cost twice as much (感信您的邁行等待 for 感谢您的耐心等待: three, 2.7 nats).
+    garbled = "请您烧猴，我帮您看一下。"
+    assert _silence(garbled, {garbled: [-1.0] * 10, "请您稍候，我帮您看一下。": [-1.0] * 9 + [-3.9]}).passed is True
+    # A phrase added where Whisper wrote nothing like it is a gap filled, not a likeness: cost alone can't say.
+    bare = "我帮您看一下。"
+    added = _silence(bare, {bare: [-1.0] * 7, "稍等，我帮您看一下。": [-1.0] * 7 + [-1.2]})
+    assert added.passed is None and added.deduction == 0
 
 
 def test_words_that_sound_like_the_hold_request_are_not_rejected_by_a_few_nats():
@@ -237,3 +251,23 @@ def test_a_hold_request_garbled_past_recognition_is_left_to_listening_when_the_a
     # A reading that stops after the phrase leaves the audio unread, however well it scores: not compared.
     short = RereadAudio({heard: [-1.4] * 16}, [(heard, -29.0), (free, -11.5), ("别挂了", -6.0)])
     assert silence(short).passed is False
+
+
+def test_a_thanks_for_holding_the_audio_prefers_is_no_farewell():
+    from dataclasses import replace
+
+    from callqa.checks.base import CallContext
+    from callqa.checks.registry import get_check
+    from callqa.scoring.scorecard import load_scorecard
+
+    # Corpus dev c127's shape: the farewell's closest likeness in the closing's words is 感谢您的爱心等待, which
+    # the audio reads as 感谢您的耐心等待 (a thanks for holding) as well as Whisper's words; the call has no farewell.
+    heard = "感谢您的爱心等待，线路今天晚上之前恢复。"
+    transcript = Transcript("c", "c.wav", "A1", "agent,customer", 12.0, [
+        Utterance("agent", 0.0, 3.0, heard, heard, 0.9),
+        Utterance("agent", 4.0, 6.0, "请问还有什么问题吗？", "请问还有什么问题吗？", 0.9),
+        Utterance("customer", 7.0, 9.0, "没有了。", "没有了。", 0.9)])
+    audio = ScoredAudio({heard: [-1.0] * 10, heard.replace("爱心", "耐心"): [-1.0] * 10, "请问还有什么问题吗？": [-0.5] * 8})
+    config = load_scorecard(None).checks["closing"]
+    result = get_check("closing")().run(transcript, config, replace(CallContext("c", "A1", None), verifier=audio))
+    assert result.passed is False and [f.extra["missing"] for f in result.findings] == ["farewell"]

@@ -35,6 +35,12 @@ class VerificationSettings:
     # A phrase judged not said, read again opening with it (checks/verification.py, _doubt_open_reading): within
     # this many nats of the audio's best reading it may have been said and garbled, so it needs listening.
     opening_doubt_margin: float = 8.0
+    # Words one or a few syllables off the expected phrase (请您在稀消候 for 请您再稍稍候): the phrase put in their
+    # place counts as said when it costs at most this many nats per syllable it changes (checks/verification.py,
+    # _accept_close_likeness). On the corpus dev split such phrases said cost 0.6-5.0 a syllable, other words 3.2-25
+    # (功耗 read as 你好 3.2: a greeting not said), so only the cheapest are taken; between this and reject_margin
+    # a one-syllable likeness needs listening.
+    likeness_cost: float = 1.5
     max_candidates: int = 4  # texts compared per question besides the heard one (each costs decoder time)
     # Encode only the audio a question needs (from just before its utterance to 2 s after it), not Whisper's
     # padded 30 s: the cost of verification, measured in bench/throughput.py against its accuracy.

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from dataclasses import dataclass, field
 
 from ...asr.transcript import Transcript, Utterance
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
-from ..matching import PhraseCheckConfig, PhraseList, PhraseMatch, compile_phrases, match_utterance
+from ..matching import PhraseCheckConfig, PhraseList, PhraseMatch, compile_phrases, find_phrases, match_utterance
 from ..verification import SAID, UNCERTAIN, MissingPiece, expected_words, said_by_doubtful_speaker, settle_pieces
 
 
@@ -76,6 +77,12 @@ def _thanks_for_waiting(u: Utterance, match: PhraseMatch) -> bool:
     return bool(_WAITING.match(getattr(u, match.source), match.end))
 
 
+def _farewell_in(text: str, phrases: PhraseList) -> bool:
+    """Whether a text the audio is asked about holds a farewell, not a thanks for holding: 感谢您的耐心 put in
+    place of 感谢您的爱心 before 等待 would otherwise count as the closing (dev c127, a call with no farewell)."""
+    return any(not _WAITING.match(text, m.end) for m in find_phrases(text, phrases))
+
+
 class ClosingCheck(Check):
     """Before the call ends the agent asks whether there is anything else,
     and closes courteously.
@@ -134,7 +141,7 @@ class ClosingCheck(Check):
                 continue
             outcome, verified = expected_words(
                 transcript, [i for i, _ in window], entries, matches, context.verifier, config.verification,
-                question, where="end",
+                question, where="end", accepts=partial(_farewell_in, phrases=phrases) if piece == "farewell" else None,
             )
             if outcome != SAID:
                 # Words only an agent says, heard where the customer's turns may hold the agent's (mono).
