@@ -148,8 +148,16 @@ def _conditional(text: str, start: int, end: int, openers: list[str]) -> bool:
     return any(opener in before for opener in openers)
 
 
-# 您说不行是吧: the agent repeating the customer's words back.
+# 您说不行是吧: the agent repeating the customer's words back; or a clause the agent opens by reporting them
+# (您是说明天送就不行，对吗; 您是觉得放快递柜不可以): 您说的这个不行 is the agent's own verdict on them.
 _REPORTED = re.compile(r"[您你妳](刚才|刚刚|是)?说$")
+_REPORTING_CLAUSE = re.compile(r"^[您你妳](刚才|刚刚|是)?(说|觉得|认为|的意思是)(?!的)")
+
+
+def _reporting(text: str, start: int) -> bool:
+    """Whether the clause holding ``start`` opens by reporting the customer's words (您是说…, 您觉得…)."""
+    clause = text[max((i + 1 for i in range(start) if text[i] in _PAUSE), default=0) : start]
+    return bool(_REPORTING_CLAUSE.match(clause.lstrip()))
 
 
 def _sentence_from(text: str, start: int) -> str:
@@ -213,7 +221,7 @@ class BannedPhrasesCheck(Check):
                 # Traditional (萬一明天不行, 您滿意嗎), and the openers, question marks and cues are Simplified.
                 plain = simplify(text)
                 if (_conditional(plain, hit.start, hit.end, config.conditional_openers)
-                        or _REPORTED.search(plain[: hit.start])):
+                        or _REPORTED.search(plain[: hit.start]) or _reporting(plain, hit.start)):
                     continue
                 if any(q.start == hit.start and _polite(plain, hit.start, hit.end, dismissive)
                        for q in find_phrases(text, questions, hit.source)):

@@ -26,7 +26,7 @@ class GreetingConfig(PhraseCheckConfig):
             "(您|你)好",
             "欢迎(致电|来电)",
             "[很]高兴为(您|你)服务",
-            "(早上|上午|中午|下午|晚上)好",
+            "(早上|上午|中午|下午|晚上|新年)好",
             "感谢[您的]来电",
         ],
         metadata={"phrases": True},

@@ -43,7 +43,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
         default_factory=lambda: [
             "(感谢|谢谢)[您的|您](耐心|等待|等候)",
             "[让您|让你]久等了",
-            "让(您|你)等[了](这么|那么|很)久",
+            "让(您|你)等[候|待][了](这么久|那么久|很久|多时)",
             "耽误(您|你)[的]时间",  # 不好意思耽误您时间了: the thanks said as an apology for the wait
         ],
         metadata={"phrases": True},
@@ -97,6 +97,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
             "踢皮球",
             "推来推去",
             "(态度|服务)(很|真|这么|也太|特别)差",
+            "态度差",  # 快递员态度差得要命: the agent's or courier's manner is the service
             "差劲",
             "恶劣",
             "不像话",
@@ -105,7 +106,9 @@ class StandardPhrasingConfig(PhraseCheckConfig):
             "12315",
             "(怎么|为什么)(总是|老是|每次都)这样",
             "负点责任",
-            "了(八百|好几|多少)遍",
+            "了(两|三|四|五|六|七|八|九|十|几|好几|多少|八百)遍",  # 我都说了八遍了
+            "会不会办事",
+            "(这样|这么)对待(客户|顾客|消费者|我)",
         ],
         metadata={"phrases": True, "optional": True},
     )
@@ -164,7 +167,8 @@ def _longest_quiet(transcript: Transcript, first: int, last: int) -> float:
 def _asks_question(text: str) -> bool:
     """A silence after the agent's own question is the customer's turn, not a wait."""
     text = text.rstrip().rstrip("。.！!…")
-    return text.endswith(("?", "？", "吗", "嗎", "呢"))  # raw words: Whisper writes 嗎 too
+    # Raw words: Whisper writes 嗎 too. 着呢 is a statement (我看着呢, 正忙着呢: "I am on it"), whatever the 呢.
+    return text.endswith(("?", "？", "吗", "嗎", "呢")) and not text.endswith("着呢")
 
 
 class StandardPhrasingCheck(Check):
