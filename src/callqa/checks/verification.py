@@ -211,7 +211,7 @@ def verify_phrases(
         if accepts is not None:
             candidates = [c for c in candidates if accepts(c)]
         outcome = _compare(transcript, index, heard, candidates, verifier, settings, question)
-        _accept_close_likeness(outcome, heard, entries, settings)
+        _accept_close_likeness(outcome, heard, settings)
         _doubt_close_likeness(outcome, heard, entries, settings)
         if outcome.outcome == NOT_SAID and reread:
             _doubt_open_reading(outcome, transcript, index, entries, verifier, settings)
@@ -224,13 +224,13 @@ def verify_phrases(
         question, -1, "", 0.0, outcome=UNCERTAIN, reason="no utterance to ask")
 
 
-def _accept_close_likeness(outcome: Verification, heard: str, entries: list[str],
-                           settings: VerificationSettings) -> None:
+def _accept_close_likeness(outcome: Verification, heard: str, settings: VerificationSettings) -> None:
     """Words a few syllables off the phrase, where the phrase in their place fits the audio almost as well, are
     the phrase misheard: SAID. Whisper's own words always fit best, by what each syllable it changed costs; a
-    phrase not said costs far more in the same place (dev: hold requests said and heard as 消候/伤后 cost 0.6-5.0
-    nats a changed syllable, other words in their place 7.4-25). Only a same-length reading is judged so: an
-    added phrase fills a gap, and there said and not said cost alike (3-13 against 3-22 nats a character)."""
+    phrase not said costs more in the same place (dev: phrases said and heard as 消候/伤后 cost 0.6-5.0 nats a
+    changed syllable, other words in their place 3.2-25; hence ``likeness_cost``). Only a same-length reading is
+    judged so: an added phrase fills a gap, and there said and not said cost alike (3-13 against 3-22 nats a
+    character)."""
     if outcome.outcome == SAID or not outcome.candidates:
         return
     best_text, best_logprob = max(outcome.candidates, key=lambda c: c[1])

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import partial
 from dataclasses import dataclass, field
+from functools import partial
 
 from ...asr.transcript import Transcript, Utterance
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
@@ -141,7 +141,8 @@ class ClosingCheck(Check):
                 continue
             outcome, verified = expected_words(
                 transcript, [i for i, _ in window], entries, matches, context.verifier, config.verification,
-                question, where="end", accepts=partial(_farewell_in, phrases=phrases) if piece == "farewell" else None,
+                question, where="end",
+                accepts=partial(_farewell_in, phrases=phrases) if piece == "farewell" else None,
             )
             if outcome != SAID:
                 # Words only an agent says, heard where the customer's turns may hold the agent's (mono).
