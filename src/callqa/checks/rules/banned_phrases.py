@@ -138,7 +138,7 @@ _STATEMENT_BEFORE = frozenset("我俺咱他她它都也还就并真实又却")
 def _conditional(text: str, start: int, end: int, openers: list[str]) -> bool:
     """``text[start:end]`` ends a clause that one of ``openers`` opened (如果今天不行，…), follows it at once
     (要是不行我们就换货), or the condition is the customer's (如果您不知道订单号，…)."""
-    before = text[max((i + 1 for i in range(start) if text[i] in _PAUSE), default=0) : start]
+    before = _clause_before(text, start)
     # Right after its opener the phrase is the condition itself, wherever Whisper left out the comma after it
     # (要是不行我们就换货); 如果您要退款我们不可以办理 refuses, the opener far before it.
     if any(before.endswith(opener + you) for opener in openers for you in ("", *_ADDRESS)):
@@ -146,6 +146,11 @@ def _conditional(text: str, start: int, end: int, openers: list[str]) -> bool:
     if end < len(text) and text[end] not in _PAUSE and not text[end].isspace():
         return False
     return any(opener in before for opener in openers)
+
+
+def _clause_before(text: str, start: int) -> str:
+    """The words of ``start``'s clause before it (since the last pause mark)."""
+    return text[max((i + 1 for i in range(start) if text[i] in _PAUSE), default=0) : start]
 
 
 # 您说不行是吧: the agent repeating the customer's words back; or a clause the agent opens by reporting them
@@ -156,8 +161,7 @@ _REPORTING_CLAUSE = re.compile(r"^[您你妳](刚才|刚刚|是)?(说|觉得|认
 
 def _reporting(text: str, start: int) -> bool:
     """Whether the clause holding ``start`` opens by reporting the customer's words (您是说…, 您觉得…)."""
-    clause = text[max((i + 1 for i in range(start) if text[i] in _PAUSE), default=0) : start]
-    return bool(_REPORTING_CLAUSE.match(clause.lstrip()))
+    return bool(_REPORTING_CLAUSE.match(_clause_before(text, start).lstrip()))
 
 
 def _sentence_from(text: str, start: int) -> str:
