@@ -136,16 +136,19 @@ _STATEMENT_BEFORE = frozenset("我俺咱他她它都也还就并真实又却")
 
 
 def _conditional(text: str, start: int, end: int, openers: list[str]) -> bool:
-    """``text[start:end]`` ends a clause that one of ``openers`` opened (如果今天不行，…), follows it at once
-    (要是不行我们就换货), or the condition is the customer's (如果您不知道订单号，…)."""
+    """``text[start:end]`` ends a clause that one of ``openers`` opened (如果今天不行，…), or sits in one that
+    closes with 的话 (如果网点那边不可以今天派的话), follows it at once (要是不行我们就换货), or the condition is the
+    customer's (如果您不知道订单号，…)."""
     before = _clause_before(text, start)
     # Right after its opener the phrase is the condition itself, wherever Whisper left out the comma after it
     # (要是不行我们就换货); 如果您要退款我们不可以办理 refuses, the opener far before it.
     if any(before.endswith(opener + you) for opener in openers for you in ("", *_ADDRESS)):
         return True
-    if end < len(text) and text[end] not in _PAUSE and not text[end].isspace():
+    if not any(opener in before for opener in openers):
         return False
-    return any(opener in before for opener in openers)
+    # It ends the clause (如果今天不行，…), or the clause goes on to close the condition with 的话 (如果网点那边不可以
+    # 今天派的话，…).
+    return end >= len(text) or text[end] in _PAUSE or text[end].isspace() or _clause_after(text, end).endswith("的话")
 
 
 def _clause_before(text: str, start: int) -> str:
@@ -153,10 +156,17 @@ def _clause_before(text: str, start: int) -> str:
     return text[max((i + 1 for i in range(start) if text[i] in _PAUSE), default=0) : start]
 
 
+def _clause_after(text: str, end: int) -> str:
+    """The words of ``end``'s clause after it (up to the next pause mark or space)."""
+    stop = next((i for i in range(end, len(text)) if text[i] in _PAUSE or text[i].isspace()), len(text))
+    return text[end:stop]
+
+
 # 您说不行是吧: the agent repeating the customer's words back; or a clause the agent opens by reporting them
-# (您是说明天送就不行，对吗; 您是觉得放快递柜不可以): 您说的这个不行 is the agent's own verdict on them.
+# (您是说明天送就不行，对吗; 您是觉得放快递柜不可以; 您说的是今天不行就放门卫): 您说的这个不行 is the agent's own
+# verdict on them.
 _REPORTED = re.compile(r"[您你妳](刚才|刚刚|是)?说$")
-_REPORTING_CLAUSE = re.compile(r"^[您你妳](刚才|刚刚|是)?(说|觉得|认为|的意思是)(?!的)")
+_REPORTING_CLAUSE = re.compile(r"^[您你妳](刚才|刚刚|是)?(说的是|说(?!的)|觉得|认为|的意思是)")
 
 
 def _reporting(text: str, start: int) -> bool:

@@ -42,6 +42,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
     thanks_phrases: list[str] = field(
         default_factory=lambda: [
             "(感谢|谢谢)[您的|您](耐心|等待|等候)",
+            "(感谢|谢谢)(您|你)(稍等|稍候)",  # 谢谢您稍等，结果出来了
             "[让您|让你]久等了",
             "让(您|你)等[候|待][了](这么久|那么久|很久|多时)",
             "耽误(您|你)[的]时间",  # 不好意思耽误您时间了: the thanks said as an apology for the wait
