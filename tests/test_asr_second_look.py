@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 
 from callqa.asr.backends.base import SAMPLE_RATE, AsrSegment, AsrWord
-from callqa.asr.cache import TranscriptCache
+from callqa.asr.cache import Recognition, TranscriptCache
 from callqa.asr.filters import drop_hallucinations
 from callqa.asr.measures import HOP_S, ChannelMeasures
 from callqa.asr.models import ModelRef
 from callqa.asr.options import AsrOptions
 from callqa.asr.pipeline import transcribe_call
-from callqa.asr.second_look import MIN_LOGPROB, clip_options, second_look, unwritten_speech
+from callqa.asr.second_look import (MIN_LOGPROB, clip_options, reread_echoes, second_look, unwritten_speech,
+                                    with_rereads)
 from callqa.asr.transcript import CallInput
 
 from conftest import SAMPLES
@@ -145,3 +146,54 @@ def test_an_entry_cached_before_the_second_look_gets_it_on_the_next_run(tmp_path
     upgraded = transcribe_call(call, AsrOptions(), backend, cache)
     assert backend.clips > 0 and any(u.text.startswith("感谢您的来电") for u in upgraded.utterances)
     assert json.loads(entry.read_text(encoding="utf-8"))["recovered"] is not None
+
+
+def _echoing_opening():
+    """Corpus c110: Whisper wrote its prompt's word list where the agent said 工号八六八九."""
+    return segment("工号、致电、客服务服务,请问您遇到什么问题了?", 4.25, 8.0)
+
+
+def test_a_segment_whisper_wrote_its_prompt_into_is_read_again_without_the_prompt():
+    opening, reply = _echoing_opening(), segment("我的宽带断了", 9.0, 10.5)
+    backend = ClipBackend([[segment("公号8689位移服务,", 0.3, 2.1), segment("请问您遇到什么问题了?", 2.1, 4.0)]])
+    rereads = reread_echoes(backend, np.zeros(12 * SAMPLE_RATE, np.float32), [opening, reply], AsrOptions())
+    assert [(r.start, r.end) for r in rereads] == [(4.25, 8.0)]
+    assert [round(seconds, 2) for seconds, _ in backend.calls] == [4.35]  # the echoing segment, 0.3 s either side
+    assert backend.calls[0][1] == clip_options(AsrOptions())  # no prompt to write back
+    assert [(s.text, round(s.start, 2)) for s in with_rereads([opening, reply], rereads)] == [
+        ("公号8689位移服务,", 4.25), ("请问您遇到什么问题了?", 6.05), ("我的宽带断了", 9.0)]
+
+
+def test_a_reading_whisper_is_unsure_of_in_part_or_that_echoes_again_is_not_taken():
+    opening = _echoing_opening()
+    unsure = ClipBackend([[segment("公号8689", 0.3, 1.5), segment("圈圈向著", 1.5, 3.0, logprob=MIN_LOGPROB - 0.2)]])
+    assert reread_echoes(unsure, np.zeros(12 * SAMPLE_RATE, np.float32), [opening], AsrOptions()) == []
+    echoing = ClipBackend([[segment("工号、致电、客服、订单", 0.3, 3.0)]])
+    assert reread_echoes(echoing, np.zeros(12 * SAMPLE_RATE, np.float32), [opening], AsrOptions()) == []
+    plain = ClipBackend([])
+    assert reread_echoes(plain, np.zeros(12 * SAMPLE_RATE, np.float32), [segment("您好欢迎致电", 0.0, 2.0)],
+                         AsrOptions()) == [] and plain.calls == []  # no echo: nothing decoded
+
+
+class EchoingOpening(FirstTurnOnly):
+    """Writes its prompt's word list over the agent's opening; read alone, the opening gives the ID."""
+
+    def transcribe(self, audio, options):
+        if options.vad:
+            return [segment("您好，工号、致电、客服为您服务", 0.0, min(3.0, len(audio) / SAMPLE_RATE))]
+        self.clips += 1
+        return [segment("您好，工号八零二三为您服务", 0.3, 2.8)]
+
+
+def test_the_reading_again_is_the_transcripts_text_and_the_echo_stays_on_record(tmp_path):
+    call = CallInput("call_001", SAMPLES / "call_001.wav", "call_001.wav", "A001", "agent,customer")
+    cache = TranscriptCache(tmp_path / "cache")
+    transcript = transcribe_call(call, AsrOptions(), EchoingOpening(), cache)
+    assert transcript.utterances[0].raw_text == "您好，工号八零二三为您服务"
+    # Where Whisper wrote its prompt, the new words can show what was said, not prove what was not.
+    assert [(e.start, e.text) for e in transcript.prompt_echoes if e.role == "agent"] == [(0.0, "工号、致电、客服")]
+    entry = next((tmp_path / "cache").rglob("*.json"))
+    import json
+
+    cached = Recognition.from_dict(json.loads(entry.read_text(encoding="utf-8")))
+    assert [[s.text for s in r.segments] for r in cached.rereads[0]] == [["您好，工号八零二三为您服务"]]

@@ -40,6 +40,16 @@ CACHE_VERSION = 1
 
 
 @dataclass
+class Reread:
+    """A segment where Whisper wrote its prompt back (echoes.py), decoded again without the prompt
+    (second_look.py): ``segments`` stand in place of the one Whisper wrote from ``start`` to ``end``."""
+
+    start: float
+    end: float
+    segments: list[AsrSegment]
+
+
+@dataclass
 class Recognition:
     """Whisper's raw output for one call: what the cache keeps."""
 
@@ -55,6 +65,8 @@ class Recognition:
     # None where the second look was not taken (cached before it existed, or second_look off).
     recovered: dict[int, list[AsrSegment]] | None = None
     second_look_version: int = 0  # second_look.SECOND_LOOK_VERSION when ``recovered`` was found
+    # Segments Whisper wrote its prompt over, read again (second_look.py), per channel; None as ``recovered``.
+    rereads: dict[int, list[Reread]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -62,6 +74,8 @@ class Recognition:
         d["measures"] = None if self.measures is None else {str(ch): m.to_dict() for ch, m in self.measures.items()}
         d["recovered"] = None if self.recovered is None else {
             str(ch): [asdict(s) for s in segs] for ch, segs in self.recovered.items()}
+        d["rereads"] = None if self.rereads is None else {
+            str(ch): [asdict(r) for r in rereads] for ch, rereads in self.rereads.items()}
         return d
 
     @classmethod
@@ -70,11 +84,16 @@ class Recognition:
             return {int(ch): [AsrSegment(**{**s, "words": [AsrWord(**w) for w in s.get("words", [])]}) for s in segs]
                     for ch, segs in by_channel.items()}
 
-        measures, recovered = d.get("measures"), d.get("recovered")
+        def rereads(by_channel: dict) -> dict[int, list[Reread]]:
+            return {int(ch): [Reread(float(r["start"]), float(r["end"]), segments({0: r["segments"]})[0])
+                              for r in items] for ch, items in by_channel.items()}
+
+        measures, recovered, reread = d.get("measures"), d.get("recovered"), d.get("rereads")
         return cls(d["layout"], float(d["duration_s"]), segments(d["per_channel"]), d["backend"],
                    float(d["elapsed_s"]), list(d.get("notes", [])),
                    None if measures is None else {int(ch): ChannelMeasures.from_dict(m) for ch, m in measures.items()},
-                   None if recovered is None else segments(recovered), int(d.get("second_look_version", 0)))
+                   None if recovered is None else segments(recovered), int(d.get("second_look_version", 0)),
+                   None if reread is None else rereads(reread))
 
 
 def default_cache_dir() -> Path:

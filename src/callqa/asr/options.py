@@ -77,6 +77,7 @@ class AsrOptions:
     cpu_threads: int = 0  # 0: the backend's default
     # Speech the VAD heard that Whisper wrote nothing for is decoded again on its own (second_look.py). On corpus
     # dev it gave back 12 of 20 such stretches (a whole agent channel after 13 s on one call) for 2 % more CPU.
+    # So are the segments Whisper wrote its prompt back into (6 of the corpus's 9 read again).
     second_look: bool = True
     # Post-processing, not recognition: a stereo call whose words say its channels are the other way round
     # (the customer's channel uses the service formulas) is swapped, and the transcript says so.

@@ -36,7 +36,7 @@ from ..audio.decode import DecodedAudio, file_sha256, load_audio
 from .backends.base import SAMPLE_RATE, AsrBackend, AsrSegment
 from .cache import Recognition, TranscriptCache, cache_key
 from .measures import ChannelMeasures, attach_measures, measure_channel, own_speech
-from .second_look import SECOND_LOOK_VERSION, second_look, sensitive_speech
+from .second_look import SECOND_LOOK_VERSION, reread_echoes, second_look, sensitive_speech, with_rereads
 from .models import ModelRef
 from .options import AsrOptions
 from .transcript import CallInput, PromptEcho, Transcript, TranscriptionInfo, Utterance
@@ -141,16 +141,18 @@ def recognize(audio: DecodedAudio, requested_layout: str, backend: AsrBackend, o
 
 
 def take_second_look(recognition: Recognition, audio: DecodedAudio, backend: AsrBackend, options: AsrOptions) -> None:
-    """Decode again the speech each channel's VAD heard and Whisper wrote nothing for (second_look.py)."""
+    """Decode again what each channel's Whisper wrote its prompt over, and the speech its VAD heard and Whisper
+    wrote nothing for (second_look.py)."""
     started = time.perf_counter()
     measures = recognition.measures or measure(audio, recognition.layout, options)
-    recovered = {}
+    recovered, rereads = {}, {}
     for channel, segments in recognition.per_channel.items():
         samples = audio.mono() if recognition.layout == MONO else audio.channels[channel]
         other = None if recognition.layout == MONO else measures.get(1 - channel)
-        recovered[channel] = second_look(backend, samples, segments, sensitive_speech(samples), measures[channel],
-                                         other, options)
-    recognition.recovered = recovered
+        rereads[channel] = reread_echoes(backend, samples, segments, options)
+        recovered[channel] = second_look(backend, samples, with_rereads(segments, rereads[channel]),
+                                         sensitive_speech(samples), measures[channel], other, options)
+    recognition.recovered, recognition.rereads = recovered, rereads
     recognition.second_look_version = SECOND_LOOK_VERSION
     recognition.elapsed_s = round(recognition.elapsed_s + time.perf_counter() - started, 3)
 
@@ -180,9 +182,12 @@ def utterances_from(recognition: Recognition, audio: DecodedAudio | None, option
     from .filters import drop_hallucinations
     from .roles import layout_doubt, layout_roles, mono_utterances, stereo_utterances, swapped
 
-    recovered = recognition.recovered or {}
+    recovered, rereads = recognition.recovered or {}, recognition.rereads or {}
+    # Echoes are looked for in what Whisper first wrote: where it wrote its prompt, a reading made again without it
+    # can show what was said there, never prove what was not (verification.prompt_echo_in).
     raw = {ch: sorted(segs + recovered.get(ch, []), key=lambda s: s.start) for ch, segs in recognition.per_channel.items()}
-    cleaned = {ch: drop_hallucinations(segs, options) for ch, segs in raw.items()}
+    read = {ch: sorted(with_rereads(segs, rereads.get(ch, [])), key=lambda s: s.start) for ch, segs in raw.items()}
+    cleaned = {ch: drop_hallucinations(segs, options) for ch, segs in read.items()}
     layout, notes = recognition.layout, list(recognition.notes)
     if layout == MONO:  # roles/mono.py splits turns itself, where the voice changes
         echoes = find_prompt_echoes(raw.get(0, []), options, "any")

@@ -41,7 +41,8 @@ class Utterance:
 @dataclass
 class PromptEcho:
     """A stretch where Whisper wrote its initial prompt back instead of the speech (asr/echoes.py): what was
-    said there is unknown, whether the filters cut the echoed words out or left them in the text."""
+    said there is unknown, whether the filters cut the echoed words out or left them in the text, or the stretch
+    was read again without the prompt (asr/second_look.py: the new words show what was said, not what wasn't)."""
 
     role: str  # "agent" or "customer" by the channel, "any" on a mono call
     start: float
