@@ -16,6 +16,11 @@ from ..verification import SAID, UNCERTAIN, expected_words
 # nats on the corpus dev split, as much as a greeting never said), so they need listening, not a deduction. No
 # rude opening in the corpus (喂，说吧 / 工号…，讲 / 请问您是…) has that shape.
 _GREETING_SHAPED = re.compile(r"^\W*\w{1,2}好(?:\W|$)")
+# On a mono call Whisper merges turns: a 您好 that ends the agent's first segment right after the agent asked
+# something (工号…，说吧，什么事。您好，) is the customer's reply to the question as often as the agent's own, so it
+# can't show the agent greeted, nor its absence that they did not.
+_ASKED_BEFORE = re.compile(r"(?:[？?吗呢]|什么|怎么|哪)[^。？！?!]*[。？！?!，,\s]*$")
+_REST_IS_PAUSE = re.compile(r"[\W\s]*$")
 
 
 @dataclass
@@ -68,7 +73,11 @@ class GreetingCheck(Check):
             return CheckResult.not_applicable(self.id, NO_AGENT_SPEECH)
         phrases = compile_phrases(config.phrases, config.matching)
         opening = agent[: max(1, config.window_utterances)]
-        matches = [m for _, u in opening for m in match_utterance(u, phrases)]
+        matches, replies = [], []
+        for _, u in opening:
+            for m in match_utterance(u, phrases):
+                reply = transcript.channels == "mono" and _reply_after_question(getattr(u, m.source), m.start, m.end)
+                (replies if reply else matches).append(m)
         outcome, verified = expected_words(
             transcript, [i for i, _ in opening], config.phrases, matches, context.verifier, config.verification,
             "did the agent open with a greeting?", where="start",
@@ -85,9 +94,18 @@ class GreetingCheck(Check):
             extra,
         )
         reason = verified.reason if verified else None
+        if outcome != UNCERTAIN and replies:
+            outcome = UNCERTAIN
+            reason = (f"the only greeting heard ({replies[0].quote}) ends the agent's segment after a question: on this "
+                      "mono call it may be the customer's reply")
         if outcome != UNCERTAIN and (shaped := _GREETING_SHAPED.match(opening[0][1].text)):
             outcome = UNCERTAIN
             reason = f"{shaped.group(0).strip('，,。 ')} is shaped like a greeting Whisper misheard (您好?)"
         if outcome == UNCERTAIN:
             return CheckResult.needs_listening(self.id, reason or "the opening can't be read", [finding])
         return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
+
+
+def _reply_after_question(text: str, start: int, end: int) -> bool:
+    """Whether the greeting ``text[start:end]`` ends its utterance right after a sentence that asks something."""
+    return bool(_ASKED_BEFORE.search(text[:start])) and bool(_REST_IS_PAUSE.fullmatch(text[end:]))
