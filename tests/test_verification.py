@@ -172,6 +172,56 @@ def test_an_id_written_as_other_words_is_the_roster_s_when_it_leads_its_sound_al
     assert level.status == "uncertain" and "listen" in level.verification.reason
 
 
+class LateIdAudio:
+    """Corpus dev c013's shape: the agent gives the ID once the business is done (我的工号是四四二三，有问题可以再
+    找我), heard as 自私爱灾. The roster's ID fits that place when it replaces all four garbled characters."""
+
+    def score_utterance(self, transcript, index, candidates):
+        def fit(text: str) -> float:
+            if text == transcript.utterances[index].raw_text:
+                return -20.0
+            if "工号是四四二三。" in text or "工号是4423。" in text:
+                return -22.0
+            return -40.0
+
+        return [TextScore(t, fit(t), [fit(t)]) for t in candidates]
+
+
+def _late_id_call(late_start: float) -> Transcript:
+    said = "好的，已经给您换货了。我的工号是自私爱灾。有问题可以再找我。"
+    return Transcript("c", "c.wav", "A1", "agent,customer", 60.0, [
+        Utterance("agent", 0.5, 4.5, "你好，这里是客服中心。请问有什么可以帮你？", "你好，这里是客服中心。请问有什么可以帮你？", 0.9),
+        Utterance("customer", 5.0, 7.0, "我想换一件衣服。", "我想换一件衣服。", 0.9),
+        Utterance("agent", 8.0, 10.0, "请您稍等，我帮您看一下。", "请您稍等，我帮您看一下。", 0.9),
+        Utterance("agent", late_start, late_start + 8.0, said, said, 0.9)])
+
+
+def _employee_id(transcript: Transcript, audio):
+    from dataclasses import replace
+
+    from callqa.checks.base import CallContext
+    from callqa.checks.registry import get_check
+    from callqa.scoring.scorecard import load_scorecard
+
+    context = replace(CallContext("c", "A1", "4423"), verifier=audio)
+    return get_check("employee_id")().run(transcript, load_scorecard(None).checks["employee_id"], context)
+
+
+def test_an_id_announced_after_the_first_two_utterances_is_put_to_the_audio_with_its_工号是():
+    result = _employee_id(_late_id_call(17.7), LateIdAudio())
+    assert result.passed is True and result.extra["status"] == "ok", result.extra
+    assert result.extra["verification"]["utterance"] == 3
+
+
+def test_an_id_announced_past_the_opening_is_no_id_in_it_though_its_utterance_began_inside():
+    # The utterance starts 27.5 s after the agent's first words, its 工号 about 4 s later: past the 30 s opening.
+    late = _employee_id(_late_id_call(28.0), LateIdAudio())
+    assert late.passed is False and late.extra["status"] == "missing", late.extra
+    # Without the audio, the same garbled announcement inside the opening needs listening; past it, it fails.
+    assert _employee_id(_late_id_call(17.7), None).passed is None
+    assert _employee_id(_late_id_call(28.0), None).passed is False
+
+
 def _silence(heard: str, scores: dict[str, list[float]], audio: ScoredAudio | None = None):
     from dataclasses import replace
 

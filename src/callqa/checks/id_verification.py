@@ -155,7 +155,8 @@ def _ask_slot(transcript: Transcript, index: int, expected: str, verifier: Verif
     """The roster's ID in the heard words' place, against the heard words and the sound-alike IDs there."""
     heard = transcript.utterances[index].raw_text
     spoken = _written_like(expected, "")  # 四六二一: what Whisper writes for digits it hears as words
-    forms = [f"工号{spoken}", f"{spoken}号", f"工号{expected}", f"{expected}号"]
+    # 工号是 as well as 工号: placed over 我的工号是自私爱灾, 工号四四二三 leaves a garbled digit behind (工号四四二三灾).
+    forms = [f"工号[是]{spoken}", f"{spoken}号", f"工号[是]{expected}", f"{expected}号"]
     placed = phrase_candidates(heard, forms, "in place", settings.max_candidates)
     if not placed:
         return None
