@@ -122,7 +122,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
     # lexicon names both negative sentiment and complaints (the scorecard loader fills it in).
     lexicon: str = field(default="", metadata={"optional": True, "same_as": "sentiment.lexicon"})
     apology_phrases: list[str] = field(
-        default_factory=lambda: ["抱歉", "对不起", "对不住", "不好意思", "道歉", "歉意", "给您带来[了](不便|麻烦|困扰)"],
+        default_factory=lambda: ["抱歉", "对不起", "对不住", "不好意思", "道歉", "道个歉", "歉意", "给您带来[了](不便|麻烦|困扰)"],
         metadata={"phrases": True},
     )
     apology_window_turns: int = 1  # the agent's first turn(s) after the complaint
