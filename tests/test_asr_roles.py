@@ -509,3 +509,26 @@ def test_a_question_in_either_script_raises_the_chance_the_speaker_changes(raw, 
     from callqa.asr.roles.mono import _is_question
 
     assert _is_question(raw) is question
+
+
+def test_the_agents_reply_between_two_customer_turns_is_trusted_and_the_customers_is_not():
+    """Corpus dev c018: the forward-backward chain kept 不行 in the customer's turn at 0.66; between two close,
+    confident customer turns an utterance the voices give the agent was the agent's in all 9 corpus cases."""
+    from callqa.asr.roles.mono import _trust_replies
+    from callqa.asr.transcript import Utterance
+
+    def u(role, start, end, text, confidence):
+        return Utterance(role, start, end, text, text, 0.9, confidence)
+
+    call = [u("customer", 47.9, 50.2, "能不能今天就给我办好", 0.99), u("agent", 51.2, 51.7, "不行", 0.66),
+            u("customer", 51.7, 53.7, "不可以带到周末吗", 0.99), u("agent", 53.7, 55.6, "好的明白了", 0.94),
+            u("customer", 58.5, 60.0, "请问还有别的吗", 0.6), u("agent", 60.5, 62.3, "感谢您的来电再见", 0.97)]
+    _trust_replies(call)
+    assert [x.role_confidence for x in call] == [0.99, 0.9, 0.99, 0.94, 0.6, 0.97]
+    far = [u("customer", 0.0, 2.0, "能不能今天就给我办好", 0.99), u("agent", 6.0, 6.5, "不行", 0.66),
+           u("customer", 7.0, 9.0, "不可以吗", 0.99)]
+    unsure = [u("customer", 0.0, 2.0, "能不能今天就给我办好", 0.6), u("agent", 2.5, 3.0, "不行", 0.66),
+              u("customer", 3.5, 5.0, "不可以吗", 0.99)]
+    for c in (far, unsure):
+        _trust_replies(c)
+        assert c[1].role_confidence == 0.66  # 4 s of silence before it, or a neighbour unsure of its own role
