@@ -532,3 +532,22 @@ def test_the_agents_reply_between_two_customer_turns_is_trusted_and_the_customer
     for c in (far, unsure):
         _trust_replies(c)
         assert c[1].role_confidence == 0.66  # 4 s of silence before it, or a neighbour unsure of its own role
+
+
+def test_a_word_whisper_gave_no_duration_at_a_segments_edge_goes_with_its_neighbour():
+    """Corpus c208: 感 of 感谢您的等候 at 27.63-27.63, the rest from 30.8 s: no pause lies inside the word's turn."""
+    from callqa.asr.backends.base import AsrSegment, AsrWord
+    from callqa.asr.roles import split_at_pauses
+    from callqa.asr.roles.pauses import timed_words
+
+    words = [AsrWord(27.63, 27.63, "感", 0.03), AsrWord(30.8, 32.02, "谢", 0.3), AsrWord(32.02, 32.22, "您", 0.8),
+             AsrWord(32.22, 32.5, "的等候，", 0.8)]
+    seg = AsrSegment(27.63, 32.5, "感谢您的等候，", -0.5, 0.1, 1.0, words)
+    assert [(p.start, p.text) for p in split_at_pauses([seg])] == [(30.8, "感谢您的等候，")]
+    assert timed_words(words)[0] == AsrWord(30.8, 30.8, "感", 0.03)
+    # A word with a duration, or a timeless one close to the next, keeps its time.
+    said = [AsrWord(27.0, 27.4, "好", 0.9), AsrWord(30.8, 31.0, "的", 0.9)]
+    close = [AsrWord(30.6, 30.6, "感", 0.3), AsrWord(30.8, 31.0, "谢", 0.9)]
+    assert timed_words(said) == said and timed_words(close) == close
+    ending = [AsrWord(1.0, 1.4, "再", 0.9), AsrWord(3.0, 3.0, "见", 0.2)]
+    assert timed_words(ending)[1] == AsrWord(1.4, 1.4, "见", 0.2)

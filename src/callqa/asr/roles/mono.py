@@ -52,7 +52,7 @@ from ...text import content_key, is_han, normalize_text, to_half_width
 from ..backends.base import AsrSegment, AsrWord
 from ..filters import confidence_from_logprob
 from ..transcript import Utterance
-from .pauses import UTTERANCE_PAUSE_S
+from .pauses import UTTERANCE_PAUSE_S, timed_words
 from .refine import refine_voices
 from .text_cues import text_role_evidence
 from .voice import CallFrames, VoiceClusters, call_frames, cluster_voices, voice_vector
@@ -193,7 +193,7 @@ def split_into_pieces(segments: list[AsrSegment]) -> list[Piece]:
     pieces: list[Piece] = []
     for index, seg in enumerate(sorted(segments, key=lambda s: (s.start, s.end))):
         if seg.words:
-            groups = _split_words(seg.words)
+            groups = _split_words(timed_words(seg.words))
             if len(groups) <= 1:
                 spans = [(seg.start, seg.end, seg.text.strip(), "segment")]
             else:
