@@ -141,19 +141,23 @@ _BLURRED_DIGITS = {near_sound(reading): digit for reading, digit in SYLLABLE_DIG
 _OTHER_NUMBER_BEFORE = re.compile(r"(尾号|单号|手机[号]?|电话[号码]?|号码|订单[号]?|账号|卡号|房号|车牌[号]?)[是为：:]?\s*$")
 
 
+def _is_digit_at(text: str, k: int) -> bool:
+    return 0 <= k < len(text) and text[k] in _DIGITS
+
+
 def roster_id_by_sound(text: str, expected: str) -> tuple[int, int] | None:
     """Where ``text`` reads as the roster's ID by sound, or None: every character of a stretch the ID's length is
     its digit, a character that sounds exactly like it (其 for 七, 腰 for 幺, 领 for 零) or, once and inside the
-    stretch, one a phone line blurs with it (次 ci for 四 si: 其五次腰领 for 七五四幺零), and not right after words
-    that name another number (尾号, 手机号...).
+    stretch, one a phone line blurs with it (次 ci for 四 si: 其五次腰领 for 七五四幺零), not inside a longer run of
+    digits, and not right after words that name another number (尾号, 手机号...).
 
     Only the roster's own ID is read this way: no two digits sound alike by these rules, so another agent's ID
     never reads as it, while a stretch that is no ID at all would need every one of its syllables to."""
     simple, n = simplify(text), len(expected)
     readings = syllables(simple)
     for i in range(len(simple) - n + 1):
-        if _OTHER_NUMBER_BEFORE.search(simple[:i]):
-            continue
+        if _OTHER_NUMBER_BEFORE.search(simple[:i]) or _is_digit_at(simple, i - 1) or _is_digit_at(simple, i + n):
+            continue  # another number's digits, or a longer number's (热线4000802366)
         blurred = []
         for k, (ch, digit) in enumerate(zip(simple[i : i + n], expected)):
             if ch in _DIGITS:

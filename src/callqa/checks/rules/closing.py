@@ -39,12 +39,13 @@ class ClosingConfig(PhraseCheckConfig):
             "(感谢|谢谢)[您的|您](来电|致电|支持|配合|理解|耐心)",
             "祝您",  # 祝您生活愉快 / 开车愉快 / 节日快乐
             "欢迎[您]再次来电",
+            "(感谢|谢谢)(您|你)拜拜",  # 谢谢您，拜拜: a bare 拜拜 after a curt question is no courteous farewell
         ],
         metadata={"phrases": True},
     )
     # Entries of farewell_phrases that customers say too: heard in words given to the customer they prove
     # nothing. The others (感谢您的支持, 祝您…), heard there with the speaker in doubt, may be the agent's.
-    customers_say_too: list[str] = field(default_factory=lambda: ["再见"])
+    customers_say_too: list[str] = field(default_factory=lambda: ["再见", "(感谢|谢谢)(您|你)拜拜"])
 
     def __post_init__(self) -> None:
         unknown = [e for e in self.customers_say_too if e not in self.farewell_phrases]

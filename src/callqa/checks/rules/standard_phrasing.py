@@ -42,7 +42,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
     thanks_phrases: list[str] = field(
         default_factory=lambda: [
             "(感谢|谢谢)[您的|您](耐心|等待|等候)",
-            "(感谢|谢谢)(您|你)(稍等|稍候)",  # 谢谢您稍等，结果出来了
+            "(感谢|谢谢|多谢)(您|你)(稍等|稍候|等我)",  # 谢谢您稍等，结果出来了; 多谢您等我
             "[让您|让你]久等了",
             "让(您|你)等[候|待][了](这么久|那么久|很久|多时)",
             "耽误(您|你)[的]时间",  # 不好意思耽误您时间了: the thanks said as an apology for the wait
@@ -110,6 +110,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
             "了(两|三|四|五|六|七|八|九|十|几|好几|多少|八百)遍",  # 我都说了八遍了
             "会不会办事",
             "(这样|这么)对待(客户|顾客|消费者|我)",
+            "还有没有人管",  # 你们还有没有人管啊 (没人管 with 有 between; 有没有人管理 asks)
         ],
         metadata={"phrases": True, "optional": True},
     )
@@ -122,7 +123,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
     # lexicon names both negative sentiment and complaints (the scorecard loader fills it in).
     lexicon: str = field(default="", metadata={"optional": True, "same_as": "sentiment.lexicon"})
     apology_phrases: list[str] = field(
-        default_factory=lambda: ["抱歉", "对不起", "对不住", "不好意思", "道歉", "道个歉", "歉意", "给您带来[了](不便|麻烦|困扰)"],
+        default_factory=lambda: ["抱歉", "对不起", "对不住", "不好意思", "道歉", "道个歉", "赔个不是", "赔不是", "歉意", "给您带来[了](不便|麻烦|困扰)"],
         metadata={"phrases": True},
     )
     apology_window_turns: int = 1  # the agent's first turn(s) after the complaint
