@@ -12,8 +12,9 @@ speech went unwritten; each such stretch is decoded again on its own.
 Where Whisper wrote its prompt's words into a segment with the speech around them (下午好，…客服热线。工号、致电、
 客服… over the agent's 工号七五四幺零为您服务, corpus c088), nothing is unwritten, but what was said under the echo
 is lost; such a segment is read again the same way, without the prompt, and the new reading takes its place
-(``reread_echoes``). On the corpus's three dev calls whose employee ID lay under an echo, the reading gave the
-ID's digits in all three (公号8689位移服务).
+(``reread_echoes``). On the corpus 6 of the 9 segments that write the prompt back were read again, among them
+the openings of dev c057 and c110, whose readings gave their IDs' digits (公号二五三要, 公号8689位移服务); c088's
+44 s segment held one reading Whisper was unsure of, and was kept as written.
 
 A stretch is decoded without VAD, without the prompt (on a clip of speech
 alone Whisper base writes the prompt back: 以下是普通话的客服电话录音), and at

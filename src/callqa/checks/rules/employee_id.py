@@ -172,9 +172,8 @@ class EmployeeIdCheck(Check):
         finding = utterance_finding(transcript, agent[0][0], detail, config.deduction, config.matching)
         opening_ends = agent[0][1].start + config.window_s
         opening = [i for i, u in agent if u.start <= opening_ends]
-        # An announcement past the opening's end, in an utterance that began inside it, is no ID in the opening.
-        framed = [i for i in opening if (at := _frame_time(i, transcript, config)) is not None and at <= opening_ends]
-        unheard = _unheard_opening(framed, opening, transcript, config)
+        framed = _announcements(opening, transcript, config, opening_ends)
+        unheard = _unheard_opening(framed, opening, transcript)
         if verifier is None:
             if unheard:
                 extra["status"] = "uncertain"
@@ -182,7 +181,7 @@ class EmployeeIdCheck(Check):
             return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
         # The audio is asked about the utterances that announce an ID first: agents also give it once the business
         # is done (我的工号是四四二三，有问题可以再找我), after their first two utterances.
-        asked = framed + [i for i in opening if i not in framed]
+        asked = [i for i, _ in framed] + [i for i in opening if i not in dict(framed)]
         verdict = verify_missing_id(transcript, asked, expected, verifier, config.verification)
         extra["verification"] = verdict.verification.to_dict()
         finding.extra["verification"] = extra["verification"]
@@ -199,47 +198,37 @@ class EmployeeIdCheck(Check):
         return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
 
 
-def _unheard_opening(framed: list[int], opening: list[int], transcript: Transcript,
-                     config: EmployeeIdConfig) -> str | None:
+def _unheard_opening(framed: list[tuple[int, str]], opening: list[int], transcript: Transcript) -> str | None:
     """Why the opening's words can't prove the ID was never said, or None: they announce an ID whose digits
-    can't be read (in the ``framed`` utterances), or Whisper wrote its prompt back there instead of what the agent
+    can't be read (``framed``: _announcements), or Whisper wrote its prompt back there instead of what the agent
     said. On the corpus dev split 4 of the 6 openings with such an echo that were judged to hold no ID held one
     (工号、致电、客服… written where the agent said 工号 and its digits)."""
-    if frame := _id_frame(framed, transcript, config):
-        return f"the opening announces an ID ({frame}) but its digits can't be read"
+    if framed:
+        return f"the opening announces an ID ({framed[0][1]}) but its digits can't be read"
     if opening:
         return prompt_echo_in(transcript, -math.inf, max(transcript.utterances[i].end for i in opening), "the ID")
     return None
 
 
-def _id_frame(indices: list[int], transcript: Transcript, config: EmployeeIdConfig) -> str | None:
-    """The words announcing an ID in these utterances (as heard), or None."""
-    for index in indices:
-        if hit := _frame_hit(transcript.utterances[index], config):
-            return hit[0]
-    return None
-
-
-def _frame_time(index: int, transcript: Transcript, config: EmployeeIdConfig) -> float | None:
-    """About when the utterance's words announce an ID (its times shared out over its characters), or None."""
-    u = transcript.utterances[index]
-    if (hit := _frame_hit(u, config)) is None:
-        return None
-    return u.start + (u.end - u.start) * hit[1] / max(1, hit[2])
-
-
-def _frame_hit(u: Utterance, config: EmployeeIdConfig) -> tuple[str, int, int] | None:
-    """The words announcing an ID in ``u`` (as heard), where they start and the length of the text they are in,
-    or None. Not an announcement: the 好 of 您好 (您好，很高兴为您服务 sounds like 号很高兴为您服务), or a word in a
-    list (工号、致电、客服: Whisper echoing its prompt's vocabulary)."""
+def _announcements(indices: list[int], transcript: Transcript, config: EmployeeIdConfig,
+                   opening_ends: float) -> list[tuple[int, str]]:
+    """The utterances whose words announce an ID before ``opening_ends``, each with those words (as heard). An
+    announcement past the opening's end, in an utterance that began inside it, is no ID in the opening; its time is
+    the utterance's shared out over its characters. Not an announcement: the 好 of 您好 (您好，很高兴为您服务
+    sounds like 号很高兴为您服务), or a word in a list (工号、致电、客服: Whisper echoing its prompt's vocabulary)."""
     # By sound (爱好客服 is 八五二号客服 garbled) but never approximately: fuzzy, 号很高兴为您服务 is any 很高兴为您服务.
     frames = compile_phrases(config.id_frames, config.matching, pinyin=True, fuzzy=False)
-    for hit in match_utterance(u, frames):
-        text = u.raw_text if hit.source == "raw_text" else u.text
-        greeting = hit.start > 0 and text[hit.start - 1] in "您你妳" and text[hit.start] != "号"
-        if not greeting and text[hit.end : hit.end + 1] not in ("、", ","):
-            return hit.quote, hit.start, len(text)
-    return None
+    found = []
+    for index in indices:
+        u = transcript.utterances[index]
+        for hit in match_utterance(u, frames):
+            text = u.raw_text if hit.source == "raw_text" else u.text
+            greeting = hit.start > 0 and text[hit.start - 1] in "您你妳" and text[hit.start] != "号"
+            if not greeting and text[hit.end : hit.end + 1] not in ("、", ","):
+                if u.start + (u.end - u.start) * hit.start / max(1, len(text)) <= opening_ends:
+                    found.append((index, hit.quote))
+                break
+    return found
 
 
 def _roster_id_by_sound(agent: list[tuple[int, Utterance]], config: EmployeeIdConfig,
