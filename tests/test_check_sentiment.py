@@ -77,6 +77,14 @@ def test_a_rhetorical_question_asserts_the_word_it_seems_to_deny(model):
     assert model.classify_one("这不是我的问题，是系统的", "customer").label == "neutral"
 
 
+def test_a_longer_entry_starting_inside_a_match_and_running_past_it_wins(model):
+    # 必须给我 (insistence) at 必 would hide the escalation 给我个说法 that starts at 给 and runs past it.
+    assert [d.word for d in model.classify_one("今天必须给我个说法", "customer").drivers] == ["给我个说法"]
+    assert [d.word for d in model.classify_one("必须给我退款", "customer").drivers] == ["必须给我"]
+    # A courtesy at its position still masks what lies inside it (不好意思 is no 不好).
+    assert model.classify_one("不好意思，打扰了", "customer").label == "neutral"
+
+
 def test_question_halves_praise(model):
     assert 0 < model.classify_one("你们服务好吗？挺好？").score < model.classify_one("你们服务挺好").score
 

@@ -251,6 +251,14 @@ class LexiconSentimentModel:
             return clause[i : i + 3], "", _Entry("word", 0.0)
         return best
 
+    def _overtaken(self, clause: str, i: int, length: int, role: str) -> bool:
+        """Whether a longer entry starts inside the match at ``i`` and runs past it (必须给我 / 给我个说法)."""
+        for j in range(i + 1, i + length):
+            inner = self._match(clause, j, role)
+            if inner is not None and len(inner[0]) > length and j + len(inner[0]) > i + length:
+                return True
+        return False
+
     def _clause_drivers(self, clause: str, offset: int, role: str) -> list[SentimentDriver]:
         lex = self.lexicon
         is_question = any(m in clause for m in lex.question_markers)
@@ -262,6 +270,8 @@ class LexiconSentimentModel:
         i = 0
         while i < len(clause):
             match = self._match(clause, i, role)
+            if match is not None and self._overtaken(clause, i, len(match[0]), role):
+                match = None
             if match is None:
                 i += 1
                 gap += 1
