@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from ...asr.transcript import Transcript
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
-from ..matching import PhraseCheckConfig, compile_phrases, match_utterance
+from ..matching import PhraseCheckConfig, PhraseList, compile_phrases, find_phrases, match_utterance
 from ..sentiment_models import Lexicon, LexiconSentimentModel
 from ..verification import (SAID, UNCERTAIN, MissingPiece, expected_words, said_by_doubtful_speaker, settle_pieces,
                             speaker_doubtful)
@@ -289,6 +289,8 @@ class StandardPhrasingCheck(Check):
         """An apology once per complaint episode: a complaint after the agent has apologized owes none."""
         utts = transcript.utterances
         apology = compile_phrases(config.apology_phrases, config.matching)
+        thanks = compile_phrases(config.thanks_phrases, config.matching)
+        answers = partial(_apologizes, apology=apology, thanks=thanks)
         missing: list[MissingPiece] = []
         apologized_at = None  # utterance where the agent apologized for this episode
         for complaint_index, cue in complaints:
@@ -296,10 +298,11 @@ class StandardPhrasingCheck(Check):
                 continue  # the same episode, already apologized for (a parting threat)
             first_reply = next(i for i in agent if i > complaint_index)
             replies = _turns(transcript, first_reply, config.apology_window_turns)
-            matches = [m for i in replies for m in match_utterance(utts[i], apology)]
+            matches = [m for i in replies for m in match_utterance(utts[i], apology)
+                       if not _for_the_wait(getattr(utts[i], m.source), m.end, thanks)]
             question = "did the agent apologize for the complaint?"
             outcome, verified = expected_words(transcript, replies, config.apology_phrases, matches, context.verifier,
-                                               config.verification, question)
+                                               config.verification, question, accepts=answers)
             stretch = range(complaint_index + 1, replies[-1] + 1)
             outcome, verified = _or_doubtful(outcome, verified, transcript, stretch, apology, config, question)
             if outcome == SAID:
@@ -402,6 +405,17 @@ def _complaint_word(model: LexiconSentimentModel, text: str, weight: float) -> s
 @lru_cache(maxsize=4)
 def _lexicon_model(path: str) -> LexiconSentimentModel:
     return LexiconSentimentModel(Lexicon.load(path or None))
+
+
+def _for_the_wait(text: str, end: int, thanks: PhraseList) -> bool:
+    """Whether the apology ending at ``end`` is the thanks for holding (不好意思，让您久等了; 抱歉耽误您时间了): it
+    answers the wait, not the complaint (dev c157: a complaint no one apologized for, then a hold)."""
+    return any(end <= m.start <= end + 1 for m in find_phrases(text, thanks))
+
+
+def _apologizes(text: str, apology: PhraseList, thanks: PhraseList) -> bool:
+    """Whether a text the audio is asked about holds an apology that is not the thanks for holding."""
+    return any(not _for_the_wait(text, m.end, thanks) for m in find_phrases(text, apology))
 
 
 def _or_doubtful(outcome: str, verified, transcript: Transcript, indices: range, phrases,
