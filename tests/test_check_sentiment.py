@@ -85,6 +85,28 @@ def test_a_longer_entry_starting_inside_a_match_and_running_past_it_wins(model):
     assert model.classify_one("不好意思，打扰了", "customer").label == "neutral"
 
 
+def test_spoken_spellings_are_entries_at_the_written_words_weight(tmp_path, model):
+    # 啥态度 is 什么态度 and 咋回事 怎么回事, as northern callers say them; a spoken form listed itself keeps its weight.
+    assert model.lexicon.entries["啥态度"] == model.lexicon.entries["什么态度"]
+    assert model.lexicon.entries["凭啥"].value == model.lexicon.entries["凭什么"].value
+    custom = tmp_path / "lexicon.yaml"
+    custom.write_text("colloquial: {什么: [啥]}\ntiers:\n  a: {weight: -0.8, words: [什么态度]}\n"
+                      "  b: {weight: -0.4, words: [啥态度]}\n", encoding="utf-8")
+    assert Lexicon.load(custom).entries["啥态度"].value == -0.4
+    plain = tmp_path / "plain.yaml"  # no colloquial section: the written words only
+    plain.write_text("tiers:\n  a: {weight: -0.8, words: [什么态度]}\n", encoding="utf-8")
+    assert "啥态度" not in Lexicon.load(plain).entries
+
+
+def test_sarcastic_thanks_is_blame_even_in_a_sign_off(model):
+    # 呵呵 alone is a laugh, too faint to be negative; with the thanks it turns them (呵呵，真是谢谢你们了).
+    assert model.classify_one("呵呵", "customer").label == "neutral"
+    assert model.classify_one("呵呵，好的，谢谢", "customer").label == "positive"
+    sarcastic = model.classify_one("没有了，呵呵，真是谢谢你们了", "customer", signs_off=True)
+    assert sarcastic.label == "negative" and any(d.note == "sarcasm" for d in sarcastic.drivers)
+    assert model.classify_one("没有了，真是谢谢你们了", "customer", signs_off=True).label == "neutral"
+
+
 def test_question_halves_praise(model):
     assert 0 < model.classify_one("你们服务好吗？挺好？").score < model.classify_one("你们服务挺好").score
 

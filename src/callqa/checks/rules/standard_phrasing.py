@@ -392,12 +392,12 @@ class StandardPhrasingCheck(Check):
 
 def _complaint_word(model: LexiconSentimentModel, text: str, weight: float) -> str | None:
     """The word of a customer's utterance that makes it a complaint by the lexicon: an entry weighing ``weight``
-    or less as said (太烂 as much as 失望; 不生气 not at all), in an utterance scored negative."""
+    or less as said (太烂 as much as 失望; 不生气 not at all), or sarcasm (呵呵，你们可真行), in an utterance scored negative."""
     score = model.classify_one(text, "customer")
     if score.label != "negative":
         return None
     for driver in score.drivers:
-        if (driver.entry or driver.word) in model.lexicon.entries and driver.weight <= weight:
+        if driver.note == "sarcasm" or ((driver.entry or driver.word) in model.lexicon.entries and driver.weight <= weight):
             return driver.word
     return None
 

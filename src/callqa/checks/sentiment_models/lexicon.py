@@ -128,6 +128,8 @@ class Lexicon:
                 raise ValueError(f"{word!r} in {where} is listed twice")
             entries[word] = entry
 
+        spellings = {normalize_text(str(k)): [normalize_text(str(v)) for v in vs]
+                     for k, vs in raw.get("colloquial", {}).items()}
         for tier_name, tier in raw["tiers"].items():
             weight = float(tier["weight"])
             if not -1.0 <= weight <= 1.0:
@@ -135,6 +137,9 @@ class Lexicon:
             roles = frozenset(tier["roles"]) if tier.get("roles") else None
             for word in tier["words"]:
                 add(word, _Entry("word", weight, roles), f"tiers.{tier_name}")
+        for word in [w for w, e in entries.items() if e.kind == "word"]:
+            for variant in _colloquial_variants(word, spellings):
+                entries.setdefault(variant, entries[word])  # a word listed as spoken keeps its own weight
         for word, factor in raw.get("negators", {}).items():
             add(word, _Entry("negator", float(factor)), "negators")
         for word, factor in raw.get("intensifiers", {}).items():
@@ -177,6 +182,12 @@ class Lexicon:
         )
 
 
+def _colloquial_variants(word: str, spellings: dict[str, list[str]]) -> list[str]:
+    """``word`` with each written form replaced by its spoken ones, one at a time: 什么态度 -> 啥态度."""
+    return [word.replace(written, spoken) for written, spoken_forms in spellings.items() if written in word
+            for spoken in spoken_forms]
+
+
 # --- the lexicon + rules model ------------------------------------------------------------------
 
 
@@ -213,7 +224,9 @@ class LexiconSentimentModel:
         if sign_off is not None:
             # 没有了，谢谢: the thanks answers 还有其他问题吗, a courtesy rather than satisfaction; and without the
             # comma (没有啦谢谢你) the 没有 answers the question too, it does not negate the thanks.
-            drivers = [d for d in drivers if d.start < sign_off or d.entry not in self.lexicon.sign_off_courtesy]
+            # Thanks turned by sarcasm (呵呵，真是谢谢你们了) is no courtesy.
+            drivers = [d for d in drivers
+                       if d.start < sign_off or d.entry not in self.lexicon.sign_off_courtesy or d.note == "sarcasm"]
         drivers.sort(key=lambda d: (d.start, -d.end))  # in the order they were said
         total = sum(d.weight for d in drivers)
         score = round(math.tanh(total), 3)
