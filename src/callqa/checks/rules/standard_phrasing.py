@@ -43,7 +43,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
         default_factory=lambda: [
             "(感谢|谢谢)[您的|您](耐心|等待|等候)",
             "(感谢|谢谢|多谢)(您|你)(稍等|稍候|等我)",  # 谢谢您稍等，结果出来了; 多谢您等我
-            "[让您|让你]久等了",
+            "[让您|让你]久等(了|啦)",
             "让(您|你)等[候|待][了](这么久|那么久|很久|多时)",
             "耽误(您|你)[的]时间",  # 不好意思耽误您时间了: the thanks said as an apology for the wait
         ],
