@@ -135,6 +135,12 @@ _ADDRESS = frozenset("您你妳")
 _STATEMENT_BEFORE = frozenset("我俺咱他她它都也还就并真实又却")
 
 
+def _stated(text: str, start: int, exception_start: int) -> bool:
+    """An exception that opens with the phrase (不知道能不能…) excuses a question, not someone's statement of it:
+    我不知道能不能到 disclaims."""
+    return exception_start == start and start > 0 and text[start - 1] in _STATEMENT_BEFORE
+
+
 def _conditional(text: str, start: int, end: int, openers: list[str]) -> bool:
     """``text[start:end]`` ends a clause that one of ``openers`` opened (如果今天不行，…), or sits in one that
     closes with 的话 (如果网点那边不可以今天派的话), follows it at once (要是不行我们就换货), or the condition is the
@@ -229,11 +235,12 @@ class BannedPhrasesCheck(Check):
         for index, u in agent:
             for hit in sorted((h for phrases in banned for h in match_utterance(u, phrases)), key=lambda h: h.start):
                 text = u.raw_text if hit.source == "raw_text" else u.text
-                if any(e.start <= hit.start and hit.end <= e.end for e in find_phrases(text, exceptions, hit.source)):
-                    continue
                 # The words around it read in Simplified script (same length, so spans carry over): Whisper writes
                 # Traditional (萬一明天不行, 您滿意嗎), and the openers, question marks and cues are Simplified.
                 plain = simplify(text)
+                if any(e.start <= hit.start and hit.end <= e.end and not _stated(plain, hit.start, e.start)
+                       for e in find_phrases(text, exceptions, hit.source)):
+                    continue
                 if (_conditional(plain, hit.start, hit.end, config.conditional_openers)
                         or _REPORTED.search(plain[: hit.start]) or _reporting(plain, hit.start)):
                     continue
