@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import partial
 
 from ...asr.transcript import Transcript
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
+from ..lexicon_cues import complaint_word, lexicon_model, rebuke_word
 from ..matching import PhraseCheckConfig, PhraseList, compile_phrases, find_phrases, match_utterance
-from ..sentiment_models import Lexicon, LexiconSentimentModel
-from ..verification import (SAID, UNCERTAIN, MissingPiece, expected_words, said_by_doubtful_speaker, settle_pieces,
-                            speaker_doubtful)
+from ..verification import (NOT_SAID, SAID, UNCERTAIN, MissingPiece, expected_words, said_by_doubtful_speaker,
+                            settle_pieces, speaker_doubtful)
 
 
 @dataclass
@@ -119,6 +119,9 @@ class StandardPhrasingConfig(PhraseCheckConfig):
     # 气死, 失望, 敷衍, 没人接), and a milder word intensified (太烂), name dissatisfaction in far more words than a
     # cue list; milder words alone (太贵, 打不通, 真麻烦) are problems or resignation. 0 turns it off.
     complaint_lexicon_weight: float = field(default=-0.8, metadata={"signed": True})
+    # A hold request said with a word of this lexicon tier, the rebukes said at the other party (稍等，烦不烦; 等一下，
+    # 急什么), is no courteous request. Empty turns it off.
+    rebuke_tier: str = field(default="rebuke", metadata={"optional": True})
     # A lexicon YAML replacing the packaged one. Empty: the scorecard's sentiment.lexicon, so a centre's own
     # lexicon names both negative sentiment and complaints (the scorecard loader fills it in).
     lexicon: str = field(default="", metadata={"optional": True, "same_as": "sentiment.lexicon"})
@@ -259,6 +262,11 @@ class StandardPhrasingCheck(Check):
                 detail = "the agent made the customer wait without asking them to (请您稍等)"
                 missing.append(MissingPiece(wait.begin, detail, {"missing": "ask_to_wait", "trigger": wait.trigger},
                                             outcome, verified))
+            elif rebuke := _rebuked(transcript, ask_window, config):
+                index, word = rebuke
+                detail = f"the agent asked the customer to wait with a rebuke ({word})"
+                outcome = UNCERTAIN if speaker_doubtful(transcript, index, config.verification) else NOT_SAID
+                missing.append(MissingPiece(index, detail, {"missing": "courteous_ask", "rebuke": word}, outcome))
             if wait.waited_s < config.wait_silence_s:
                 continue
             after = _turns(transcript, wait.resume, config.thanks_window_turns)
@@ -370,7 +378,7 @@ class StandardPhrasingCheck(Check):
         """(customer utterance, cue) per complaint the agent could answer;
         complaints before the same agent reply count once."""
         cues = compile_phrases(config.complaint_cues, config.matching, fuzzy=False)
-        model = _lexicon_model(config.lexicon) if config.complaint_lexicon_weight < 0 else None
+        model = lexicon_model(config.lexicon) if config.complaint_lexicon_weight < 0 else None
         complaints: list[tuple[int, dict]] = []
         answered_by: set[int] = set()
         for k, u in transcript.by_role("customer"):
@@ -381,7 +389,7 @@ class StandardPhrasingCheck(Check):
             # The complaint is another utterance than the finding's: no span into the finding's text.
             if hits:
                 cue = {"cue": hits[0].phrase, "complaint": hits[0].quote}
-            elif model and (word := _complaint_word(model, u.text or u.raw_text, config.complaint_lexicon_weight)):
+            elif model and (word := complaint_word(model, u.text or u.raw_text, config.complaint_lexicon_weight)):
                 cue = {"cue": f"lexicon: {word}", "complaint": word}
             else:
                 continue
@@ -390,21 +398,16 @@ class StandardPhrasingCheck(Check):
         return complaints
 
 
-def _complaint_word(model: LexiconSentimentModel, text: str, weight: float) -> str | None:
-    """The word of a customer's utterance that makes it a complaint by the lexicon: an entry weighing ``weight``
-    or less as said (太烂 as much as 失望; 不生气 not at all), or sarcasm (呵呵，你们可真行), in an utterance scored negative."""
-    score = model.classify_one(text, "customer")
-    if score.label != "negative":
+def _rebuked(transcript: Transcript, indices: list[int], config: StandardPhrasingConfig) -> tuple[int, str] | None:
+    """(utterance, word) of the first rebuke (烦不烦, 急什么) in the agent's words around a hold request."""
+    if not config.rebuke_tier:
         return None
-    for driver in score.drivers:
-        if driver.note == "sarcasm" or ((driver.entry or driver.word) in model.lexicon.entries and driver.weight <= weight):
-            return driver.word
+    model = lexicon_model(config.lexicon)
+    for index in indices:
+        u = transcript.utterances[index]
+        if word := rebuke_word(model, u.text or u.raw_text, config.rebuke_tier):
+            return index, word
     return None
-
-
-@lru_cache(maxsize=4)
-def _lexicon_model(path: str) -> LexiconSentimentModel:
-    return LexiconSentimentModel(Lexicon.load(path or None))
 
 
 def _for_the_wait(text: str, end: int, thanks: PhraseList) -> bool:

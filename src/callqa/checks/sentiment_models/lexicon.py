@@ -78,6 +78,7 @@ class _Entry:
     kind: str  # "word", "negator", "intensifier", "contrast"
     value: float  # weight for words, factor for modifiers
     roles: frozenset[str] | None = None  # None: any role
+    tier: str = ""  # the tier a word is listed in (standard_phrasing asks for the rebukes)
 
 
 @dataclass
@@ -136,7 +137,7 @@ class Lexicon:
                 raise ValueError(f"tiers.{tier_name}.weight must be in [-1, 1], not {weight}")
             roles = frozenset(tier["roles"]) if tier.get("roles") else None
             for word in tier["words"]:
-                add(word, _Entry("word", weight, roles), f"tiers.{tier_name}")
+                add(word, _Entry("word", weight, roles, tier_name), f"tiers.{tier_name}")
         for word in [w for w, e in entries.items() if e.kind == "word"]:
             for variant in _colloquial_variants(word, spellings):
                 entries.setdefault(variant, entries[word])  # a word listed as spoken keeps its own weight
