@@ -107,6 +107,12 @@ def test_sarcastic_thanks_is_blame_even_in_a_sign_off(model):
     assert model.classify_one("没有了，真是谢谢你们了", "customer", signs_off=True).label == "neutral"
 
 
+def test_speed_praised_with_the_time_it_took_is_sarcasm_without_a_negative_word(model):
+    assert model.classify_one("你们速度真快哦 下单半个月了还在揽收", "customer").label == "negative"
+    assert model.classify_one("你们速度真快，两天就到了", "customer").label != "negative"
+    assert model.classify_one("谢谢你们啊，等了三天了终于到了", "customer").label == "positive"  # thanks: not sarcasm
+
+
 def test_question_halves_praise(model):
     assert 0 < model.classify_one("你们服务好吗？挺好？").score < model.classify_one("你们服务挺好").score
 

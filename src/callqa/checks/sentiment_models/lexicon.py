@@ -88,6 +88,7 @@ class Lexicon:
     pinyin_lengths: tuple[int, ...]  # longest first
     patterns: list[tuple[re.Pattern[str], float, str]]
     sarcasm: list[re.Pattern[str]]
+    sarcasm_context: list[re.Pattern[str]]  # words that make a marker sarcasm without a negative word
     rhetorical: list[re.Pattern[str]]  # clauses where 不是 asserts the negative word after it (这不是坑人吗)
     sign_off: list[re.Pattern[str]]
     sign_off_courtesy: frozenset[str]  # the words that count for nothing in a sign-off (plain thanks)
@@ -166,6 +167,7 @@ class Lexicon:
             pinyin_lengths=tuple(sorted({len(k) for k in pinyin_entries}, reverse=True)),
             patterns=patterns,
             sarcasm=[re.compile(p) for p in raw.get("sarcasm", [])],
+            sarcasm_context=[re.compile(p) for p in raw.get("sarcasm_context", [])],
             rhetorical=[re.compile(p) for p in raw.get("rhetorical", [])],
             sign_off=[re.compile(p) for p in sign_off.get("patterns", [])],
             sign_off_courtesy=frozenset(normalize_text(str(w)) for w in sign_off.get("courtesy", [])),
@@ -219,7 +221,7 @@ class LexiconSentimentModel:
         drivers: list[SentimentDriver] = []
         for clause_start, clause in _clauses(text):
             drivers.extend(self._clause_drivers(clause, clause_start, role))
-        if any(d.weight < 0 for d in drivers):
+        if any(d.weight < 0 for d in drivers) or any(p.search(text) for p in self.lexicon.sarcasm_context):
             self._apply_sarcasm(text, drivers)
         sign_off = 0 if signs_off else self._sign_off_start(text)
         if sign_off is not None:
