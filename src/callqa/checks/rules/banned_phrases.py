@@ -143,8 +143,8 @@ def _stated(text: str, start: int, exception_start: int) -> bool:
 
 def _conditional(text: str, start: int, end: int, openers: list[str]) -> bool:
     """``text[start:end]`` ends a clause that one of ``openers`` opened (如果今天不行，…), or sits in one that
-    closes with 的话 (如果网点那边不可以今天派的话), follows it at once (要是不行我们就换货), or the condition is the
-    customer's (如果您不知道订单号，…)."""
+    closes with 的话 (如果网点那边不可以今天派的话), follows it at once (要是不行我们就换货) or 说 in it, or the
+    condition is the customer's (如果您不知道订单号，…)."""
     before = _clause_before(text, start)
     # Right after its opener the phrase is the condition itself, wherever Whisper left out the comma after it
     # (要是不行我们就换货); 如果您要退款我们不可以办理 refuses, the opener far before it.
@@ -152,6 +152,8 @@ def _conditional(text: str, start: int, end: int, openers: list[str]) -> bool:
         return True
     if not any(opener in before for opener in openers):
         return False
+    if before.endswith("说"):  # what someone may say is the condition (如果网点说不可以加急，我第一时间告诉您)
+        return True
     # It ends the clause (如果今天不行，…), or the clause goes on to close the condition with 的话 (如果网点那边不可以
     # 今天派的话，…).
     return end >= len(text) or text[end] in _PAUSE or text[end].isspace() or _clause_after(text, end).endswith("的话")
