@@ -79,6 +79,17 @@ class StatedId:
     digits_end: int = -1
 
 
+# Digits right after these name another number (您尾号8023的包裹, 手机号是…, 合同号后四位是…, 房源编号是…), not the
+# agent's ID (我是编号八零二三的客服 is theirs).
+_OTHER_NUMBER_BEFORE = re.compile(
+    r"(尾号|单号|手机[号]?|电话[号码]?|号码|订单[号]?|账号|卡号|房号|车牌[号]?|合同[号]?|保单[号]?|热线|尾数"
+    r"|后[两二三四五六七八]位|(房源|合同|订单|商品|产品|设备|工单|快递|包裹|车辆|报案|案件|会员)编号)[是为：:]?\s*$"
+)
+# ... or right before these: 8023号房源, 8023号楼.
+_OTHER_NUMBER_AFTER = re.compile(r"^号?(房源|房间|楼|单元|室|线|柜|车厢|航班|车次|订单|包裹)")
+_SEPARATORS = " 、-"  # inside one number read out in groups (400 820 8023)
+
+
 def find_ids(
     text: str,
     markers: PhraseList,
@@ -110,6 +121,9 @@ def find_ids(
     found: list[StatedId] = []
     for marker in find_phrases(text, markers):
         begin = _AFTER_MARKER.match(simple, marker.end).end()
+        other = _OTHER_NUMBER_BEFORE.search(simple[:begin])
+        if other and other.start() < marker.start:
+            continue  # a marker heard inside another number's name (员工编号 fuzzily in 房源编号是8023)
         first_real = begin
         while first_real < min(begin + 2, len(simple)) and digit_sounding_like(simple[first_real]):
             first_real += 1  # 工号要三五七: the run may open with sound-alikes
@@ -137,11 +151,10 @@ def find_ids(
 _BLURRED_DIGITS = {near_sound(reading): digit for reading, digit in SYLLABLE_DIGITS.items()}
 
 
-# Digits right after these name another number (您尾号8023的包裹, 手机号是…), not the agent's ID.
-_OTHER_NUMBER_BEFORE = re.compile(r"(尾号|单号|手机[号]?|电话[号码]?|号码|订单[号]?|账号|卡号|房号|车牌[号]?)[是为：:]?\s*$")
-
-
-def _is_digit_at(text: str, k: int) -> bool:
+def _is_digit_at(text: str, k: int, step: int = 0) -> bool:
+    """A digit at ``k``, or (``step`` -1 or +1) past one separator there, as in a number read in groups."""
+    if step and 0 <= k < len(text) and text[k] in _SEPARATORS:
+        k += step
     return 0 <= k < len(text) and text[k] in _DIGITS
 
 
@@ -156,8 +169,9 @@ def roster_id_by_sound(text: str, expected: str) -> tuple[int, int] | None:
     simple, n = simplify(text), len(expected)
     readings = syllables(simple)
     for i in range(len(simple) - n + 1):
-        if _OTHER_NUMBER_BEFORE.search(simple[:i]) or _is_digit_at(simple, i - 1) or _is_digit_at(simple, i + n):
-            continue  # another number's digits, or a longer number's (热线4000802366)
+        if (_OTHER_NUMBER_BEFORE.search(simple[:i]) or _OTHER_NUMBER_AFTER.match(simple[i + n :])
+                or _is_digit_at(simple, i - 1, -1) or _is_digit_at(simple, i + n, +1)):
+            continue  # another number's digits, or a longer number's (热线4000802366, 400 820 8023)
         blurred = []
         for k, (ch, digit) in enumerate(zip(simple[i : i + n], expected)):
             if ch in _DIGITS:

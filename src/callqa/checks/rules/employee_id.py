@@ -17,14 +17,14 @@ class EmployeeIdConfig(PhraseCheckConfig):
     deduction: float = 5.0
     critical: bool = True
     window_s: float = 30.0  # the opening: agent speech starting this soon after the agent's first words
-    markers: list[str] = field(default_factory=lambda: ["工号", "员工[编]号", "工作号", "(我的|客服|服务)编号", "(坐席|座席)[编]号", "我是", "我是(客服|话务员|坐席|专员)[代表]"], metadata={"phrases": True})
+    markers: list[str] = field(default_factory=lambda: ["工号", "员工[编]号[码]", "工作号", "(我的|客服|服务)编号", "(坐席|座席)[编]号", "我是", "我是(客服|话务员|坐席|专员|工程师|顾问)[代表]"], metadata={"phrases": True})
     suffixes: list[str] = field(
         # The longer forms let fuzzy matching forgive a misheard word (特服 for 客服).
         default_factory=lambda: [
-            "号(客服|话务员|坐席|专员)",
+            "号(客服|话务员|坐席|专员|工程师|顾问)",
             "号为您服务",
             "号很高兴为您服务",
-            "号(客服|话务员|坐席|专员)(为您服务|很高兴为您服务)",
+            "号(客服|话务员|坐席|专员|工程师|顾问)(为您服务|很高兴为您服务)",
         ],
         metadata={"phrases": True, "optional": True},
     )
@@ -35,7 +35,7 @@ class EmployeeIdConfig(PhraseCheckConfig):
     # 八五二号客服为您服务, 工号而要子 for 工号二幺四), the ID was said and garbled: it needs listening, never "missing".
     # 普通话 is the initial prompt's word Whisper writes for a garbled 工号 (default_scorecard.toml).
     id_frames: list[str] = field(
-        default_factory=lambda: ["工号", "员工[编]号", "(坐席|座席)[编]号", "服务编号", "号(客服|话务员|坐席|专员)", "号(为您服务|很高兴为您服务)", "普通话"],
+        default_factory=lambda: ["工号", "员工[编]号", "(坐席|座席)[编]号", "服务编号", "号(客服|话务员|坐席|专员|工程师|顾问)", "号(为您服务|很高兴为您服务)", "普通话"],
         metadata={"phrases": True, "optional": True},
     )
     min_digits: int = 3
