@@ -9,7 +9,7 @@ from ...asr.transcript import Transcript
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from ..lexicon_cues import complaint_word, lexicon_model, rebuke_word
 from ..matching import PhraseCheckConfig, PhraseList, compile_phrases, find_phrases, match_utterance
-from ..verification import (NOT_SAID, SAID, UNCERTAIN, MissingPiece, expected_words, said_by_doubtful_speaker,
+from ..verification import (SAID, UNCERTAIN, MissingPiece, Verification, expected_words, said_by_doubtful_speaker,
                             settle_pieces, speaker_doubtful)
 
 
@@ -263,10 +263,7 @@ class StandardPhrasingCheck(Check):
                 missing.append(MissingPiece(wait.begin, detail, {"missing": "ask_to_wait", "trigger": wait.trigger},
                                             outcome, verified))
             elif rebuke := _rebuked(transcript, ask_window, config):
-                index, word = rebuke
-                detail = f"the agent asked the customer to wait with a rebuke ({word})"
-                outcome = UNCERTAIN if speaker_doubtful(transcript, index, config.verification) else NOT_SAID
-                missing.append(MissingPiece(index, detail, {"missing": "courteous_ask", "rebuke": word}, outcome))
+                missing.append(rebuke)
             if wait.waited_s < config.wait_silence_s:
                 continue
             after = _turns(transcript, wait.resume, config.thanks_window_turns)
@@ -398,15 +395,23 @@ class StandardPhrasingCheck(Check):
         return complaints
 
 
-def _rebuked(transcript: Transcript, indices: list[int], config: StandardPhrasingConfig) -> tuple[int, str] | None:
-    """(utterance, word) of the first rebuke (烦不烦, 急什么) in the agent's words around a hold request."""
+def _rebuked(transcript: Transcript, indices: list[int], config: StandardPhrasingConfig) -> MissingPiece | None:
+    """The first rebuke (烦不烦, 急什么) in the agent's words around a hold request, as a missing courteous ask:
+    left to listening where a mono call's role model doubts who said it."""
     if not config.rebuke_tier:
         return None
     model = lexicon_model(config.lexicon)
     for index in indices:
         u = transcript.utterances[index]
         if word := rebuke_word(model, u.text or u.raw_text, config.rebuke_tier):
-            return index, word
+            detail = f"the agent asked the customer to wait with a rebuke ({word})"
+            extra = {"missing": "courteous_ask", "rebuke": word}
+            if not speaker_doubtful(transcript, index, config.verification):
+                return MissingPiece(index, detail, extra)
+            doubt = Verification("who said the rebuke?", index, u.raw_text or u.text, 0.0, outcome=UNCERTAIN,
+                                 reason=f"on this mono call it is uncertain who said it (role confidence "
+                                        f"{u.role_confidence:.2f})")
+            return MissingPiece(index, detail, extra, UNCERTAIN, doubt)
     return None
 
 
