@@ -32,6 +32,8 @@ class StandardPhrasingConfig(PhraseCheckConfig):
             "(帮您|为您|给您|我)登记",
             "核实一下",
             "(我|帮您|给您|为您|这边)(看看|查查)",
+            "查一查",
+            "(帮您|给您|为您|我)调(一下|取|出)",  # 我这就帮您调一下记录
         ],
         metadata={"phrases": True, "optional": True},
     )
@@ -46,6 +48,7 @@ class StandardPhrasingConfig(PhraseCheckConfig):
             "[让您|让你]久等(了|啦)",
             "让(您|你)等[候|待][了](这么久|那么久|很久|多时)",
             "耽误(您|你)[的]时间",  # 不好意思耽误您时间了: the thanks said as an apology for the wait
+            "辛苦(您|你)[久]等(待|候|了)",  # 辛苦您等待了, 辛苦您久等了
         ],
         metadata={"phrases": True},
     )
@@ -294,7 +297,8 @@ class StandardPhrasingCheck(Check):
         """An apology once per complaint episode: a complaint after the agent has apologized owes none."""
         utts = transcript.utterances
         apology = compile_phrases(config.apology_phrases, config.matching)
-        thanks = compile_phrases(config.thanks_phrases, config.matching)
+        # Only a thanks heard as written voids an apology (不好意思，耽误您的事了 is none, a syllable off 耽误您的时间).
+        thanks = compile_phrases(config.thanks_phrases, config.matching, fuzzy=False)
         answers = partial(_apologizes, apology=apology, thanks=thanks)
         missing: list[MissingPiece] = []
         apologized_at = None  # utterance where the agent apologized for this episode
