@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from ...asr.transcript import Transcript
-from ...text import in_script_of, simplify
+from ...text import digit_sounding_like, in_script_of, simplify, syllable
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult, Finding
 from ..matching import (
     PhraseCheckConfig,
@@ -84,7 +84,7 @@ class BannedPhrasesConfig(PhraseCheckConfig):
             if name.strip() != phrase:
                 continue
             followers = "|".join(re.escape(w.strip()) for w in words.split("|") if w.strip())
-            if followers and re.match(f"[{_NUMERALS}]*(?:{followers})", text[end:]):
+            if followers and re.match(f"(?:{followers})", text[_past_number(text, end) :]):
                 return homophone.strip()
         return None
 
@@ -97,6 +97,19 @@ class BannedPhrasesConfig(PhraseCheckConfig):
 
 
 _NUMERALS = "0-9０-９零〇一二两三四五六七八九十百几半"
+_ROUGHLY = frozenset("来多个")  # 十来分钟, 二十多米, 五个路口
+
+
+def _past_number(text: str, start: int, longest: int = 4) -> int:
+    """Where the number at ``start`` ends (步行十来分钟): numerals, 来/多/个, and characters Whisper writes for a
+    numeral's sound (时来分钟 for 十来分钟, 吴分钟 for 五分钟)."""
+    k = start
+    while k < min(len(text), start + longest) and (
+        re.match(f"[{_NUMERALS}]", text[k]) or text[k] in _ROUGHLY or digit_sounding_like(text[k])
+        or syllable(text[k]) == "shi"
+    ):
+        k += 1
+    return k
 
 # Sentence-final particles, a question mark, 否 asking (是否/能否/可否; 去否 is 是否 misheard, dev c175; not
 # 否则/否认/否定), A-not-A (方不方便, 有没有, 清楚了没有), or what polite indirect questions ask about (方便,
