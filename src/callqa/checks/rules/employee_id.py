@@ -175,6 +175,7 @@ class EmployeeIdCheck(Check):
         framed = _announcements(opening, transcript, config, opening_ends)
         unheard = _unheard_opening(framed, opening, transcript)
         if verifier is None:
+            unheard = unheard or _unsure_words(opening, transcript, config.matching)
             if unheard:
                 extra["status"] = "uncertain"
                 return CheckResult.needs_listening(self.id, unheard, [finding], **extra)
@@ -188,6 +189,8 @@ class EmployeeIdCheck(Check):
         if verdict.status == "ok":
             extra.update(status="ok", heard_id=expected)
             return CheckResult(self.id, True, 0.0, extra=extra)
+        unheard = unheard or (_unsure_words(opening, transcript, config.matching)
+                              if not verdict.verification.candidates else None)
         if verdict.status == "missing" and unheard:
             verdict.status, verdict.verification.outcome = "uncertain", UNCERTAIN
             verdict.verification.reason = unheard
@@ -196,6 +199,17 @@ class EmployeeIdCheck(Check):
             extra["status"] = "uncertain"
             return CheckResult.needs_listening(self.id, verdict.verification.reason, [finding], **extra)
         return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
+
+
+def _unsure_words(opening: list[int], transcript: Transcript, settings: MatchSettings) -> str | None:
+    """Why words nothing could be asked about can't show the ID missing: Whisper was unsure of them (保湘好，宰戏天国
+    联系好 for 晚上好，感谢致电…, confidence 0.17), so the opening may hold an ID it garbled past recognition."""
+    unsure = [transcript.utterances[i] for i in opening
+              if transcript.utterances[i].confidence < settings.low_confidence_below]
+    if not unsure:
+        return None
+    return (f"Whisper was unsure of the opening's words (confidence {min(u.confidence for u in unsure):.2f}) and "
+            "nothing in them resembles an ID: listen to the opening")
 
 
 def _unheard_opening(framed: list[tuple[int, str]], opening: list[int], transcript: Transcript) -> str | None:
