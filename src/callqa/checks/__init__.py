@@ -6,8 +6,8 @@
     CheckResult, Finding       a verdict and its evidence (who, when, the words)
     CallContext                what a check may know beyond the words (the roster's ID)
 
-One check per module in rules/; matching.py, spoken_ids.py and
-sentiment_models/ are the helpers they share.
+One check per module in rules/; matching.py, spoken_ids.py, waits.py,
+lexicon_cues.py and sentiment_models/ are the helpers they share.
 """
 
 from .base import CallContext, Check, CheckConfig, CheckResult, Finding
