@@ -97,6 +97,7 @@ class BannedPhrasesConfig(PhraseCheckConfig):
 
 
 _NUMERALS = "0-9０-９零〇一二两三四五六七八九十百几半"
+_NUMERAL = re.compile(f"[{_NUMERALS}]")
 _ROUGHLY = frozenset("来多个")  # 十来分钟, 二十多米, 五个路口
 
 
@@ -105,7 +106,7 @@ def _past_number(text: str, start: int, longest: int = 4) -> int:
     numeral's sound (时来分钟 for 十来分钟, 吴分钟 for 五分钟)."""
     k = start
     while k < min(len(text), start + longest) and (
-        re.match(f"[{_NUMERALS}]", text[k]) or text[k] in _ROUGHLY or digit_sounding_like(text[k])
+        _NUMERAL.match(text[k]) or text[k] in _ROUGHLY or digit_sounding_like(text[k])
         or syllable(text[k]) == "shi"
     ):
         k += 1
