@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from ...asr.transcript import Transcript
 from ..base import NO_AGENT_SPEECH, CallContext, Check, CheckResult
 from ..matching import PhraseCheckConfig, compile_phrases, match_utterance, utterance_finding
-from ..verification import SAID, UNCERTAIN, expected_words
+from ..verification import SAID, UNCERTAIN, expected_words, said_by_doubtful_speaker
 
 
 # First words shaped like a greeting, one or two syllables then 好 (也好, 大家好), are how Whisper base writes a
@@ -82,6 +82,8 @@ class GreetingCheck(Check):
             transcript, [i for i, _ in opening], config.phrases, matches, context.verifier, config.verification,
             "did the agent open with a greeting?", where="start",
         )
+        if outcome != SAID and (doubt := _greeted_in_doubtful_words(transcript, opening[0][0], phrases, config)):
+            outcome, verified = UNCERTAIN, doubt
         extra = {"verification": verified.to_dict()} if verified else {}
         if outcome == SAID:
             return CheckResult(self.id, True, 0.0, extra=extra)
@@ -104,6 +106,13 @@ class GreetingCheck(Check):
         if outcome == UNCERTAIN:
             return CheckResult.needs_listening(self.id, reason or "the opening can't be read", [finding])
         return CheckResult(self.id, False, config.deduction, [finding], extra=extra)
+
+
+def _greeted_in_doubtful_words(transcript: Transcript, first_agent: int, phrases, config: GreetingConfig):
+    """On mono, a greeting heard in the words before the agent's first utterance that the role model gave the
+    customer with doubt (您好。您好。 at 0.74: the customer's and the agent's, merged) may be the agent's."""
+    return said_by_doubtful_speaker(transcript, list(range(first_agent)), lambda u: match_utterance(u, phrases),
+                                    config.verification, "did the agent open with a greeting?")
 
 
 def _reply_after_question(text: str, start: int, end: int) -> bool:
